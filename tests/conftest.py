@@ -1,0 +1,1 @@
+"""Shared fixtures. Database tests run on SQLite or PostgreSQL, whichever DATABASE_URL names."""
