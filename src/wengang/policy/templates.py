@@ -1,0 +1,78 @@
+"""Explanation templates: Chinese sentences with named placeholders, rendered in SQL.
+
+``"{assessment_year}年实缴失业保险费 {premium_base_fen:yuan} 元"`` names features, derived values,
+parameters or ``amount``; a format after the colon says how to show it:
+
+    yuan  fen as yuan with thousands separators   696528  → 6,965.28
+    pct   fraction as a percentage, zeros trimmed  0.055   → 5.5%
+    pct2  fraction as a percentage, 2 decimals     0       → 0.00%
+    int   a whole number                           27      → 27
+    (none) the value as text
+
+Rendering happens in DuckDB for all units at once (one SQL expression per template).
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .errors import ExpressionNotAllowed
+
+FORMATS = ("yuan", "pct", "pct2", "int", "")
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?::([a-z0-9]*))?\}")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    name: str
+    format: str
+
+
+def parse_template(text: str, *, names: Iterable[str], where: str = "") -> tuple[str | Placeholder, ...]:
+    """Split a template into text and placeholders; unknown names or formats are errors."""
+    known = set(names)
+    parts: list[str | Placeholder] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(text):
+        name, fmt = match.group(1), match.group(2) or ""
+        if name not in known:
+            raise ExpressionNotAllowed(f"{where}：模板引用了未知的名称 {name}",
+                                       f"{where}: template names unknown {name}")
+        if fmt not in FORMATS:
+            raise ExpressionNotAllowed(f"{where}：模板格式 {fmt} 不存在（可用：yuan, pct, pct2, int）",
+                                       f"{where}: unknown template format {fmt} (yuan, pct, pct2, int)")
+        parts.append(text[position:match.start()])
+        parts.append(Placeholder(name, fmt))
+        position = match.end()
+    rest = text[position:]
+    if "{" in rest or "}" in rest or any("{" in p or "}" in p for p in parts if isinstance(p, str)):
+        raise ExpressionNotAllowed(f"{where}：模板中的花括号不成对或名称不合法：{text!r}",
+                                   f"{where}: unbalanced brace or bad name in template {text!r}")
+    parts.append(rest)
+    return tuple(part for part in parts if part != "")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def format_sql(value_sql: str, fmt: str) -> str:
+    """DuckDB SQL that shows ``value_sql`` in the given format."""
+    if fmt == "yuan":
+        return f"printf('%,.2f', ({value_sql}) / 100.0)"
+    if fmt == "pct":
+        return f"(rtrim(rtrim(printf('%.2f', ({value_sql}) * 100.0), '0'), '.') || '%')"
+    if fmt == "pct2":
+        return f"(printf('%.2f', ({value_sql}) * 100.0) || '%')"
+    if fmt == "int":
+        return f"printf('%d', CAST(round({value_sql}) AS BIGINT))"
+    return f"CAST(({value_sql}) AS VARCHAR)"
+
+
+def template_sql(parts: tuple[str | Placeholder, ...], value_of: Callable[[str], str]) -> str:
+    """One SQL string expression for the template; ``value_of`` gives each name's SQL."""
+    if not parts:
+        return "''"
+    pieces = [_quote(part) if isinstance(part, str) else
+              f"coalesce({format_sql(value_of(part.name), part.format)}, '—')" for part in parts]
+    return "(" + " || ".join(pieces) + ")"
