@@ -36,11 +36,16 @@ def main() -> None:
 @click.option("--dirty", is_flag=True, help="Inject a known list of faults (written to faults.csv).")
 def synth(out_dir, units, seed, region_code, year, as_of, file_format, dirty) -> None:
     """Write a synthetic city's feed set (deterministic for a seed). 生成模拟城市数据。"""
+    from wengang.demo import SynthError
     from wengang.demo.synth import CitySpec, write_city
 
-    spec = CitySpec(units=units, seed=seed, region_code=region_code, year=year,
-                    as_of=as_of.date() if as_of else None, dirty=dirty)
-    summary = write_city(spec, out_dir, file_format=file_format, console=console)
+    try:
+        spec = CitySpec(units=units, seed=seed, region_code=region_code, year=year,
+                        as_of=as_of.date() if as_of else None, dirty=dirty)
+        summary = write_city(spec, out_dir, file_format=file_format, console=console)
+    except SynthError as error:
+        console.print(f"[red]{error}[/red]")
+        sys.exit(1)
     console.print(summary.as_table())
 
 
@@ -67,6 +72,126 @@ def import_(feed_dir, store_dir, report_path) -> None:
         console.print(f"[red]{error}[/red]")
         sys.exit(1)
     console.print(snapshot.summary_table())
+
+
+def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r}: 应为 NAME=VALUE / expected NAME=VALUE", param_hint="--set")
+        settings[name.strip()] = value.strip()
+    return settings
+
+
+def _feed_source(feeds_dir: Path | None, snapshot_id: str | None, store_dir: Path | None):
+    from wengang.feeds import open_snapshot
+    from wengang.screening import folder_source, snapshot_source
+
+    if (feeds_dir is None) == (snapshot_id is None):
+        raise click.UsageError("请给出 --feeds 或 --snapshot 之一 / give exactly one of --feeds, --snapshot")
+    if feeds_dir is not None:
+        return folder_source(feeds_dir)
+    store = store_dir or Path(os.environ.get("WENGANG_DATA_DIR", "var")) / "snapshots"
+    snapshot = open_snapshot(store, snapshot_id)
+    return snapshot_source(snapshot.directory, snapshot.id)
+
+
+_source_options = [
+    click.option("--feeds", "feeds_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                  help="A feed folder (CSV/Parquet) to screen directly."),
+    click.option("--snapshot", "snapshot_id", help="An imported snapshot id (see `wengang import`)."),
+    click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
+                  help="Snapshot store. Default: $WENGANG_DATA_DIR/snapshots."),
+    click.option("--program", "programs", multiple=True, required=True,
+                 help="Program id, e.g. inclusive-2020 (repeat for several)."),
+    click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), required=True,
+                 help="Screening date (YYYY-MM-DD)."),
+    click.option("--region", "region_code", required=True, help="GB/T 2260 code of the region screened."),
+]
+
+
+def source_options(function):
+    for option in reversed(_source_options):
+        function = option(function)
+    return function
+
+
+@main.command()
+@source_options
+@click.option("--set", "pairs", multiple=True, metavar="NAME=VALUE",
+              help="Override a policy parameter, e.g. --set ratio_sme=0.9 (repeatable).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Result file: .csv or .parquet; the run record is written beside it.")
+def screen(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pairs, out) -> None:
+    """Screen every unit under each program (政策找企业). 比对筛查。"""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from wengang.core.errors import CoreError
+    from wengang.screening import screen as run_screening
+    from wengang.screening.summary import screening_summary
+
+    try:
+        source = _feed_source(feeds_dir, snapshot_id, store_dir)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            task = progress.add_task("比对筛查 / screening", total=None)
+            run = run_screening(source, programs=list(programs), as_of=as_of.date(),
+                                region_code=region_code, settings=_settings(pairs),
+                                progress=lambda label: progress.update(task, description=label))
+            progress.update(task, description="写出结果 / writing the result")
+            record = run.write(out)
+    except CoreError as error:
+        console.print(f"[red]{error}[/red]")
+        sys.exit(1)
+    console.print(screening_summary(run))
+    console.print(f"结果 / result: {out}\n运行记录 / run record: {record}")
+
+
+@main.command()
+@source_options
+@click.option("--set", "pairs", multiple=True, metavar="NAME=VALUE", required=True,
+              help="The changed parameter(s) to cost, e.g. --set ratio_sme=0.9.")
+@click.option("--base-set", "base_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Parameters of the baseline, if not the policy files' values.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for comparison.csv/.xlsx, changes.csv, chart.png and report.html.")
+def simulate(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pairs, base_pairs,
+             out_dir) -> None:
+    """Cost a parameter change before adopting it (what-if). 政策测算。"""
+    from rich.table import Table
+
+    from wengang.core.errors import CoreError
+    from wengang.core.money import fen_to_yuan
+    from wengang.core.regions import children
+    from wengang.screening.simulate import simulate as run_simulation
+    from wengang.screening.simulation_report import write_simulation_report
+
+    try:
+        source = _feed_source(feeds_dir, snapshot_id, store_dir)
+        with console.status("政策测算 / simulating") as status:
+            simulation = run_simulation(
+                source, programs=list(programs), as_of=as_of.date(), region_code=region_code,
+                settings=_settings(pairs), baseline_settings=_settings(base_pairs),
+                progress=lambda label: status.update(label))
+            names = {r.code: r.name for r in children(region_code)}
+            paths = write_simulation_report(simulation, out_dir, region_names=names)
+    except CoreError as error:
+        console.print(f"[red]{error}[/red]")
+        sys.exit(1)
+    table = Table(title="测算对比（按项目）/ comparison by program")
+    for header in ("项目", "基准单位", "调整后单位", "基准金额（元）", "调整后金额（元）", "变化（元）"):
+        table.add_column(header, justify="right" if header != "项目" else "left")
+    for dimension, value, base_units, new_units, base_fen, new_fen in simulation.comparison():
+        if dimension == "program":
+            table.add_row(value, f"{base_units:,}", f"{new_units:,}", fen_to_yuan(base_fen, grouping=True),
+                          fen_to_yuan(new_fen, grouping=True), fen_to_yuan(new_fen - base_fen, grouping=True))
+    console.print(table)
+    gained_units, gained_fen, lost_units, lost_fen = simulation.winners_and_losers()
+    console.print(f"增加 {gained_units:,} 家（+{fen_to_yuan(gained_fen, grouping=True)} 元），"
+                  f"减少 {lost_units:,} 家（-{fen_to_yuan(lost_fen, grouping=True)} 元）")
+    for path in paths.values():
+        console.print(f"  {path}")
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})

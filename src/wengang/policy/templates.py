@@ -52,7 +52,8 @@ def parse_template(text: str, *, names: Iterable[str], where: str = "") -> tuple
     return tuple(part for part in parts if part != "")
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """A SQL string literal (policy text is data, never SQL)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -73,6 +74,6 @@ def template_sql(parts: tuple[str | Placeholder, ...], value_of: Callable[[str],
     """One SQL string expression for the template; ``value_of`` gives each name's SQL."""
     if not parts:
         return "''"
-    pieces = [_quote(part) if isinstance(part, str) else
+    pieces = [quote(part) if isinstance(part, str) else
               f"coalesce({format_sql(value_of(part.name), part.format)}, '—')" for part in parts]
     return "(" + " || ".join(pieces) + ")"

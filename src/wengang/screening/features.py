@@ -1,0 +1,143 @@
+"""Per-unit features over the feed tables, as DuckDB SQL (FEEDS.md, reference interpretation).
+
+Each ``..._sql`` function returns one SQL statement from explicit inputs; values are bound as
+parameters (``$as_of`` …), and only the table names defined in ``inputs.py`` are interpolated.
+The features table has one row per unit and every column named in ``policy/features.py``.
+"""
+
+from datetime import date
+
+from wengang.core.sizing import size_class_sql
+
+def feature_parameters(*, assessment_year: int, as_of: date) -> dict[str, object]:
+    """The bound values every features statement uses."""
+    y = assessment_year
+    return {
+        "baseline_month": f"{y - 1}-12",
+        "first_month": f"{y}-01",
+        "last_month": f"{y}-12",
+        "q3_end_month": f"{y}-09",
+        "as_of_month": as_of.strftime("%Y-%m"),
+        "year_start": date(y, 1, 1),
+        "year_end": date(y, 12, 31),
+        "as_of": as_of,
+        "assessment_year": y,
+    }
+
+
+def contribution_features_sql() -> str:
+    """Months paid in full, arrears, headcounts and the premium base, per unit.
+
+    - paid in full: a month of Y with due > 0 and paid ≥ due;
+    - arrears: any month from the unit's first row up to the month of as_of with paid < due;
+    - baseline: insured in December Y-1, else in the first month of Y present;
+    - premium base: Σ over months of Y of min(paid, due) (late fines are not in the feed).
+    """
+    return """
+    SELECT
+        uscc,
+        count(*) FILTER (WHERE month BETWEEN $first_month AND $last_month
+                         AND due_fen > 0 AND paid_fen >= due_fen)              AS months_paid_in_full,
+        count(*) FILTER (WHERE month <= $as_of_month AND paid_fen < due_fen)   AS arrears_months,
+        coalesce(any_value(insured) FILTER (WHERE month = $baseline_month),
+                 arg_min(insured, month) FILTER (WHERE month BETWEEN $first_month AND $last_month),
+                 0)                                                            AS baseline_insured,
+        coalesce(any_value(insured) FILTER (WHERE month = $last_month), 0)     AS year_end_insured,
+        any_value(insured) FILTER (WHERE month = $q3_end_month)                AS q3_end_insured,
+        coalesce(avg(insured) FILTER (WHERE month BETWEEN $first_month AND $last_month), 0)
+                                                                               AS mean_insured,
+        coalesce(sum(least(paid_fen, due_fen))
+                 FILTER (WHERE month BETWEEN $first_month AND $last_month), 0) AS premium_base_fen,
+        coalesce(sum(due_fen) FILTER (WHERE month BETWEEN $first_month AND $last_month), 0)
+                                                                               AS due_total_fen
+    FROM contributions
+    GROUP BY uscc
+    """
+
+
+def features_sql(table: str, *, has: frozenset[str]) -> str:
+    """Create ``table`` with every feature per unit; ``has`` names the optional feeds present.
+
+    A missing optional feed means "this department reported nothing" (FEEDS.md), so its
+    features take their empty value rather than unknown.
+    """
+    separations = """
+        SELECT uscc,
+               count(*) FILTER (WHERE reason = 'layoff')  AS layoff_separations,
+               count(*) FILTER (WHERE claims_benefit)     AS benefit_claimants
+        FROM separations WHERE separated_on BETWEEN $year_start AND $year_end GROUP BY uscc
+    """ if "separations" in has else (
+        "SELECT NULL::VARCHAR AS uscc, 0 AS layoff_separations, 0 AS benefit_claimants LIMIT 0")
+    tax = """
+        SELECT uscc, revenue_fen / 1000000.0 AS revenue_10k, total_assets_fen / 1000000.0 AS total_assets_10k
+        FROM tax WHERE year = $assessment_year
+    """ if "tax" in has else (
+        "SELECT NULL::VARCHAR AS uscc, NULL::DOUBLE AS revenue_10k, NULL::DOUBLE AS total_assets_10k LIMIT 0")
+    credit = """
+        SELECT DISTINCT uscc FROM credit
+        WHERE listed_on <= $as_of AND (removed_on IS NULL OR removed_on > $as_of)
+    """ if "credit" in has else "SELECT NULL::VARCHAR AS uscc LIMIT 0"
+    environment = """
+        SELECT DISTINCT uscc FROM environment
+        WHERE severity = 'major' AND penalty_on BETWEEN $year_start AND $as_of
+    """ if "environment" in has else "SELECT NULL::VARCHAR AS uscc LIMIT 0"
+    difficulty = """
+        SELECT DISTINCT uscc FROM difficulty WHERE valid_from <= $as_of AND $as_of <= valid_to
+    """ if "difficulty" in has else "SELECT NULL::VARCHAR AS uscc LIMIT 0"
+    size = size_class_sql("base", industry="industry_code", employees="mean_insured",
+                          revenue="revenue_10k", assets="total_assets_10k")
+    return f"""
+    CREATE OR REPLACE TEMP TABLE {table} AS
+    WITH c AS ({contribution_features_sql()}),
+         s AS ({separations}),
+         t AS ({tax}),
+         cr AS ({credit}),
+         env AS ({environment}),
+         d AS ({difficulty}),
+    base AS (
+    SELECT
+        u.uscc,
+        u.unit_type,
+        u.industry_code,
+        left(u.industry_code, 2)                                     AS industry_division,
+        u.region_code,
+        u.registered_on,
+        coalesce(u.is_labour_dispatch, false)                        AS is_labour_dispatch,
+        (u.bank_account IS NOT NULL OR u.si_account IS NOT NULL)     AS has_account,
+        u.bank_account, u.contact_phone, u.legal_rep_id, u.legal_rep_name,
+        coalesce(c.months_paid_in_full, 0)                           AS months_paid_in_full,
+        coalesce(c.arrears_months, 0)                                AS arrears_months,
+        coalesce(c.baseline_insured, 0)                              AS baseline_insured,
+        coalesce(c.year_end_insured, 0)                              AS year_end_insured,
+        c.q3_end_insured,
+        coalesce(c.mean_insured, 0)                                  AS mean_insured,
+        coalesce(c.premium_base_fen, 0)                              AS premium_base_fen,
+        coalesce(c.due_total_fen, 0)                                 AS due_total_fen,
+        CASE WHEN coalesce(c.baseline_insured, 0) > 0
+             THEN greatest(0, c.baseline_insured - coalesce(c.year_end_insured, 0)) / c.baseline_insured
+             ELSE 0 END                                              AS layoff_rate_net_headcount,
+        CASE WHEN coalesce(c.baseline_insured, 0) > 0
+             THEN coalesce(s.layoff_separations, 0) / c.baseline_insured
+             ELSE 0 END                                              AS layoff_rate_layoff_separations,
+        CASE WHEN coalesce(c.mean_insured, 0) > 0
+             THEN coalesce(s.benefit_claimants, 0) / c.mean_insured
+             ELSE 0 END                                              AS layoff_rate_benefit_claimants,
+        t.revenue_10k,
+        t.total_assets_10k,
+        cr.uscc IS NOT NULL                                          AS credit_listed,
+        env.uscc IS NOT NULL                                         AS environment_major_penalty,
+        coalesce(r.status, 'missing')                                AS registry_status,
+        coalesce(r.abnormal, false)                                  AS is_abnormal,
+        d.uscc IS NOT NULL                                           AS difficulty_certified
+    FROM units u
+    LEFT JOIN c   ON c.uscc = u.uscc
+    LEFT JOIN s   ON s.uscc = u.uscc
+    LEFT JOIN t   ON t.uscc = u.uscc
+    LEFT JOIN cr  ON cr.uscc = u.uscc
+    LEFT JOIN env ON env.uscc = u.uscc
+    LEFT JOIN d   ON d.uscc = u.uscc
+    LEFT JOIN registry r ON r.uscc = u.uscc
+    WHERE u.region_code LIKE $region_prefix
+    )
+    SELECT base.*, {size} AS size FROM base
+    """

@@ -1,0 +1,199 @@
+"""A screening run: feeds in, every unit under every program decided, result and record out.
+
+    run = screen(folder_source(Path("feeds")), programs=["inclusive-2020", "difficult-2020"],
+                 as_of=date(2020, 4, 15), region_code="360100")
+    run.write(Path("result.csv"))      # the FEEDS.md contract, plus result.run.json beside it
+
+The same inputs (feed files, policy files, parameters, code version) give byte-identical output:
+rows are sorted, amounts are integers until the last step, and nothing reads the clock except
+the record's ``created_at``.
+"""
+
+import json
+import os
+import re
+import platform
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+import wengang
+from wengang.core.clock import clock
+from wengang.policy import PolicySet, ResolvedProgram, load_policy
+
+from .errors import InputError, OutputError
+from .evaluate import output_sql, results_sql
+from .features import feature_parameters, features_sql
+from .inputs import FeedSource, _sha256, register_views
+from .risk import RiskThresholds, risk_sql
+
+RESULT_TABLE = "wg_results"
+Progress = Callable[[str], None]
+
+
+def region_prefix(region_code: str) -> str:
+    """LIKE pattern for the units of a region: 360000 → 36%, 360100 → 3601%, 360102 → 360102."""
+    if region_code.endswith("0000"):
+        return region_code[:2] + "%"
+    if region_code.endswith("00"):
+        return region_code[:4] + "%"
+    return region_code
+
+
+@dataclass
+class Screening:
+    """The result of one run, held in a DuckDB connection until written."""
+
+    connection: duckdb.DuckDBPyConnection
+    source: FeedSource
+    programs: list[ResolvedProgram]
+    as_of: date
+    region_code: str
+    settings: dict[str, str]
+    table: str = RESULT_TABLE
+    input_hashes: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> list[tuple]:
+        """(program, units, eligible, amount_fen, automatic, application) per program."""
+        return self.connection.execute(f"""
+            SELECT program, count(*), count(*) FILTER (WHERE eligible),
+                   coalesce(sum(amount_fen), 0)::BIGINT,
+                   count(*) FILTER (WHERE route = 'automatic'),
+                   count(*) FILTER (WHERE route = 'application')
+            FROM {self.table} GROUP BY program ORDER BY program""").fetchall()
+
+    def breakdown(self, column: str) -> list[tuple]:
+        """(program, value, eligible units, amount_fen) by ``size`` or ``route``."""
+        if column not in ("size", "route"):
+            raise ValueError(column)
+        return self.connection.execute(f"""
+            SELECT program, {column}, count(*) FILTER (WHERE eligible),
+                   coalesce(sum(amount_fen), 0)::BIGINT
+            FROM {self.table} GROUP BY ALL ORDER BY program, {column}""").fetchall()
+
+    def write(self, out: Path) -> Path:
+        """Write the result (CSV or Parquet by suffix) and the run record beside it."""
+        if out.suffix not in (".csv", ".parquet"):
+            raise OutputError(f"{out}：结果文件须为 .csv 或 .parquet",
+                              f"{out}: the result must be a .csv or .parquet file")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        options = "FORMAT csv, HEADER true" if out.suffix == ".csv" else "FORMAT parquet"
+        temporary = out.with_name(out.name + ".tmp")
+        self.connection.execute(
+            f"COPY ({output_sql(self.table)}) TO '{str(temporary).replace("'", "''")}' ({options})")
+        os.replace(temporary, out)
+        record_path = out.with_name(out.stem + ".run.json")
+        record_path.write_text(json.dumps(self.record(out), ensure_ascii=False, indent=2) + "\n")
+        return record_path
+
+    def record(self, out: Path) -> dict:
+        """What decided this output: inputs, policy files, parameters and code version."""
+        rows = self.connection.execute(f"SELECT count(*) FROM {self.table}").fetchall()[0][0]
+        return {
+            "created_at": clock.now().isoformat(timespec="seconds"),
+            "code_version": wengang.__version__,
+            "engine": {"duckdb": duckdb.__version__, "python": platform.python_version()},
+            "as_of": self.as_of.isoformat(),
+            "region_code": self.region_code,
+            "settings": self.settings,
+            "inputs": {
+                "kind": self.source.kind,
+                "path": str(self.source.path),
+                "snapshot_id": self.source.snapshot_id,
+                "sha256": self.input_hashes,
+            },
+            "programs": {
+                r.id: {
+                    "policy_file": Path(r.program.source).name,
+                    "policy_sha256": r.program.source_sha256,
+                    "parameters": {k: _jsonable(v) for k, v in sorted(r.parameters.items())},
+                }
+                for r in self.programs
+            },
+            "output": {"path": out.name, "rows": rows, "sha256": _sha256(out)},
+        }
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code: str,
+           settings: Mapping[str, str] | None = None, policy: PolicySet | None = None,
+           risk: RiskThresholds = RiskThresholds(), progress: Progress | None = None) -> Screening:
+    """Decide every unit of ``region_code`` under each program as of ``as_of``."""
+    step = progress or (lambda _label: None)
+    settings = dict(settings or {})
+    policy = policy or load_policy()
+    resolved = resolve_programs(policy, programs, as_of=as_of, region_code=region_code,
+                                settings=settings)
+    con = duckdb.connect()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        source.start_hashing(pool)
+        tables = prepare_features(con, source, years={r.program.assessment_year for r in resolved},
+                                  as_of=as_of, region_code=region_code, risk=risk, step=step)
+        step("逐项目判定 / evaluating programs")
+        evaluate(con, RESULT_TABLE, resolved, tables, source)
+        step("核对输入指纹 / hashing inputs")
+        hashes = source.hashes()
+    return Screening(connection=con, source=source, programs=resolved, as_of=as_of,
+                     region_code=region_code, settings=settings, input_hashes=hashes)
+
+
+def resolve_programs(policy: PolicySet, programs: list[str], *, as_of: date, region_code: str,
+                     settings: Mapping[str, str]) -> list[ResolvedProgram]:
+    policy.check_settings(programs, settings)
+    return [policy.resolve(p, on=as_of, region_code=region_code, settings=settings)
+            for p in programs]
+
+
+def prepare_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years: set[int],
+                     as_of: date, region_code: str, risk: RiskThresholds,
+                     step: Progress) -> dict[int, tuple[str, str]]:
+    """Register the feeds and build the features and risk tables of each assessment year."""
+    step("读取部门数据 / reading feeds")
+    register_views(con, source)
+    tables: dict[int, tuple[str, str]] = {}
+    for year in sorted(years):
+        features, risk_table = f"wg_features_{year}", f"wg_risk_{year}"
+        params = {**feature_parameters(assessment_year=year, as_of=as_of),
+                  "region_prefix": region_prefix(region_code)}
+        step(f"计算 {year} 年特征 / features for {year}")
+        _execute(con, features_sql(features, has=source.present), params, source)
+        step("风险提示 / risk flags")
+        _execute(con, risk_sql(risk_table, features=features, thresholds=risk), {"as_of": as_of},
+                 source)
+        tables[year] = (features, risk_table)
+    return tables
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, table: str, resolved: list[ResolvedProgram],
+             tables: dict[int, tuple[str, str]], source: FeedSource) -> None:
+    """Create ``table`` with every program's decisions over the prepared features."""
+    per_program = [(r, *tables[r.program.assessment_year]) for r in resolved]
+    _execute(con, results_sql(table, per_program), {}, source)
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object],
+             source: FeedSource) -> None:
+    """The one place screening talks to DuckDB (easy to log and time)."""
+    try:
+        used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+        con.execute(sql, used)
+    except duckdb.ConversionException as error:
+        raise InputError(
+            f"{source.path}：数据无法按约定的类型读取（{error}）；请先用 wengang import 校验，查看完整问题清单",
+            f"{source.path}: data does not convert to the contract's types ({error}); run "
+            "`wengang import` for a full validation report",
+        ) from None
+    except duckdb.InvalidInputException as error:
+        raise InputError(f"{source.path}：数据无法读取（{error}）",
+                         f"{source.path}: data cannot be read ({error})") from None
