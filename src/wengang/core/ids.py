@@ -13,8 +13,8 @@ from stdnum.cn import ric, uscc
 from .errors import IdentifierError
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_FORMAT = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_RESIDENT_ID_FORMAT = re.compile(r"^[1-9][0-9]{16}[0-9X]$")
+_USCC_FORMAT = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}\Z")
+_RESIDENT_ID_FORMAT = re.compile(r"^[1-9][0-9]{16}[0-9X]\Z")
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
 

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .errors import MoneyError
 
-_YUAN = re.compile(r"^([+-]?)(\d+)(?:\.(\d{1,2}))?$")
+_YUAN = re.compile(r"^([+-]?)(\d+)(?:\.(\d{1,2}))?\Z", re.ASCII)
 _ONE_FEN = Decimal(1)
 
 
@@ -42,7 +42,7 @@ def fen_to_yuan(fen: int, *, grouping: bool = False) -> str:
 def apply_ratio(fen: int, ratio: Decimal | str | int) -> int:
     """Return ``fen × ratio`` rounded half-up to the fen (away from zero at exactly .5 fen)."""
     try:
-        factor = Decimal(ratio) if not isinstance(ratio, Decimal) else ratio
+        factor = ratio if isinstance(ratio, Decimal) else Decimal(str(ratio))  # 0.3 → "0.3"
         result = (Decimal(fen) * factor).quantize(_ONE_FEN, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError) as exc:
         raise MoneyError(

@@ -44,8 +44,7 @@ def contribution_features_sql() -> str:
                  0)                                                            AS baseline_insured,
         coalesce(any_value(insured) FILTER (WHERE month = $last_month), 0)     AS year_end_insured,
         any_value(insured) FILTER (WHERE month = $q3_end_month)                AS q3_end_insured,
-        coalesce(avg(insured) FILTER (WHERE month BETWEEN $first_month AND $last_month), 0)
-                                                                               AS mean_insured,
+        avg(insured) FILTER (WHERE month BETWEEN $first_month AND $last_month) AS mean_insured,
         coalesce(sum(least(paid_fen, due_fen))
                  FILTER (WHERE month BETWEEN $first_month AND $last_month), 0) AS premium_base_fen,
         coalesce(sum(due_fen) FILTER (WHERE month BETWEEN $first_month AND $last_month), 0)
@@ -75,14 +74,16 @@ def features_sql(table: str, *, has: frozenset[str]) -> str:
         "SELECT NULL::VARCHAR AS uscc, NULL::DOUBLE AS revenue_10k, NULL::DOUBLE AS total_assets_10k LIMIT 0")
     credit = """
         SELECT DISTINCT uscc FROM credit
-        WHERE listed_on <= $as_of AND (removed_on IS NULL OR removed_on > $as_of)
+        WHERE list = 'serious_dishonesty' AND listed_on <= $as_of
+          AND (removed_on IS NULL OR removed_on > $as_of)
     """ if "credit" in has else "SELECT NULL::VARCHAR AS uscc LIMIT 0"
     environment = """
         SELECT DISTINCT uscc FROM environment
         WHERE severity = 'major' AND penalty_on BETWEEN $year_start AND $as_of
     """ if "environment" in has else "SELECT NULL::VARCHAR AS uscc LIMIT 0"
     difficulty = """
-        SELECT DISTINCT uscc FROM difficulty WHERE valid_from <= $as_of AND $as_of <= valid_to
+        SELECT DISTINCT uscc FROM difficulty
+        WHERE valid_from <= $as_of AND (valid_to IS NULL OR $as_of <= valid_to)
     """ if "difficulty" in has else "SELECT NULL::VARCHAR AS uscc LIMIT 0"
     size = size_class_sql("base", industry="industry_code", employees="mean_insured",
                           revenue="revenue_10k", assets="total_assets_10k")
@@ -102,7 +103,7 @@ def features_sql(table: str, *, has: frozenset[str]) -> str:
         left(u.industry_code, 2)                                     AS industry_division,
         u.region_code,
         u.registered_on,
-        coalesce(u.is_labour_dispatch, false)                        AS is_labour_dispatch,
+        u.is_labour_dispatch,  -- missing stays unknown: no automatic route on a guess
         (u.bank_account IS NOT NULL OR u.si_account IS NOT NULL)     AS has_account,
         u.bank_account, u.contact_phone, u.legal_rep_id, u.legal_rep_name,
         coalesce(c.months_paid_in_full, 0)                           AS months_paid_in_full,
@@ -110,7 +111,7 @@ def features_sql(table: str, *, has: frozenset[str]) -> str:
         coalesce(c.baseline_insured, 0)                              AS baseline_insured,
         coalesce(c.year_end_insured, 0)                              AS year_end_insured,
         c.q3_end_insured,
-        coalesce(c.mean_insured, 0)                                  AS mean_insured,
+        c.mean_insured,  -- no month of Y: unknown, so size is not guessed from zero
         coalesce(c.premium_base_fen, 0)                              AS premium_base_fen,
         coalesce(c.due_total_fen, 0)                                 AS due_total_fen,
         CASE WHEN coalesce(c.baseline_insured, 0) > 0
