@@ -204,5 +204,14 @@ def manage(args) -> None:
     execute_from_command_line(["wengang manage", *args])
 
 
+def _register_django_groups() -> None:
+    """Commands that work on the operational database live beside their Django app."""
+    from wengang.cases.cli import cases
+
+    main.add_command(cases)
+
+
+_register_django_groups()
+
 if __name__ == "__main__":
     main()
