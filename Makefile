@@ -6,15 +6,26 @@ PYTHON ?= $(shell command -v python3.12 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
+SYSTEM_PACKAGES := fonts-wqy-zenhei
 DATA_DIR ?= var
 DEMO_UNITS ?= 20000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 export WENGANG_DATA_DIR := $(abspath $(DATA_DIR))
 
-.PHONY: setup demo test test-sqlite test-postgres bench lint clean
+.PHONY: setup system demo test test-sqlite test-postgres bench lint clean
 
-setup: $(STAMP)
+setup: system $(STAMP)
+
+# Debian packages the project needs (a CJK font for charts and PDFs). Installed only if missing.
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing $$missing"; apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "please install: $$missing (Chinese text in charts needs them)"; fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "wengang needs Python 3.12+ (found " + sys.version.split()[0] + "); install it or set PYTHON=")'
@@ -27,6 +38,8 @@ demo: setup
 	$(BIN)/wengang manage migrate --verbosity 0
 	$(BIN)/wengang synth --out $(DATA_DIR)/demo/feeds --units $(DEMO_UNITS) --seed 2020 --region 360100 --year 2019
 	$(BIN)/wengang import $(DATA_DIR)/demo/feeds
+	$(BIN)/wengang screen --feeds $(DATA_DIR)/demo/feeds --program inclusive-2020 --program difficult-2020 \
+		--as-of 2020-04-15 --region 360100 --out $(DATA_DIR)/demo/screening-2020-04-15.csv
 
 # The suite runs on SQLite, then its database tests again on PostgreSQL.
 test: setup test-sqlite test-postgres
@@ -45,6 +58,7 @@ test-postgres: setup
 
 bench: setup
 	$(BIN)/python bench/bench_synth_import.py --units 1000000
+	$(BIN)/python bench/bench_screen.py --units 1000000
 
 lint: setup
 	$(BIN)/pip install --quiet ruff

@@ -28,16 +28,23 @@ def _name_sql(resolved: ResolvedProgram, extra: dict[str, str]):
 
 
 def program_sql(resolved: ResolvedProgram, *, features: str, risk: str) -> str:
-    """SELECT of one program's result rows (before stacking), with the unit's risk flags."""
+    """SELECT of one program's result rows (before stacking), with the unit's risk flags.
+
+    Each rule is evaluated once, into a column ``r_<rule id>``, that the decision, the failed
+    list and the explanation then read.
+    """
     program = resolved.program
-    rules = [(rule, f"coalesce(({resolved.rule_sql[rule.id]}), false)") for rule in program.rules]
-    eligible = " AND ".join(check for _, check in rules) or "true"
+    checks = ",\n            ".join(
+        f"coalesce(({resolved.rule_sql[rule.id]}), false) AS r_{rule.id}" for rule in program.rules)
+    eligible = " AND ".join(f"r_{rule.id}" for rule in program.rules) or "true"
     amount_fen = f"CAST(floor(({resolved.amount_sql}) + 0.5) AS BIGINT)"
     value_of = _name_sql(resolved, {"amount": amount_fen})
     failed = ("list_sort(list_filter([" + ", ".join(
-        f"CASE WHEN NOT {check} THEN '{rule.id}' END" for rule, check in rules) + "], lambda x: x IS NOT NULL))")
+        f"CASE WHEN NOT f.r_{rule.id} THEN '{rule.id}' END" for rule in program.rules)
+        + "], lambda x: x IS NOT NULL))")
     fail_reasons = "concat_ws('；', " + ", ".join(
-        f"CASE WHEN NOT {check} THEN {template_sql(rule.fail, value_of)} END" for rule, check in rules) + ")"
+        f"CASE WHEN NOT f.r_{rule.id} THEN {template_sql(rule.fail, value_of)} END"
+        for rule in program.rules) + ")"
     pass_reasons = [template_sql(rule.passed, value_of) for rule in program.rules if rule.passed]
     eligible_text = "concat_ws('；', " + ", ".join(
         [template_sql(program.amount_explanation, value_of), *pass_reasons]) + ")"
@@ -50,21 +57,26 @@ def program_sql(resolved: ResolvedProgram, *, features: str, risk: str) -> str:
     SELECT
         f.uscc,
         '{program.id}'                                   AS program,
-        {eligible}                                       AS eligible,
-        CASE WHEN {eligible} THEN {amount_fen} ELSE 0 END AS amount_fen,
+        f.eligible,
+        CASE WHEN f.eligible THEN {amount_fen} ELSE 0 END AS amount_fen,
         f.size,
-        CASE WHEN NOT ({eligible}) THEN 'none'
+        CASE WHEN NOT f.eligible THEN 'none'
              WHEN {automatic} THEN 'automatic' ELSE 'application' END AS route,
         round(CAST({layoff_rate} AS DECIMAL(18, 8)), 4)  AS layoff_rate,
         {failed}                                         AS failed,
-        CASE WHEN {eligible} THEN '符合条件：' || {eligible_text}
+        CASE WHEN f.eligible THEN '符合条件：' || {eligible_text}
              ELSE '不符合条件：' || {fail_reasons} END    AS explanation,
         {"NULL" if group is None else quote(group)}::VARCHAR AS stacking_group,
         {rank}                                           AS stacking_rank,
         {quote(program.name)}                            AS program_name,
         k.risk,
         k.risk_reasons
-    FROM {features} f JOIN {risk} k USING (uscc)
+    FROM (
+        SELECT *, {eligible} AS eligible
+        FROM (SELECT f.*,
+            {checks}
+            FROM {features} f) f
+    ) f JOIN {risk} k USING (uscc)
     """
 
 

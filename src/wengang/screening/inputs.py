@@ -130,8 +130,8 @@ def register_views(connection: duckdb.DuckDBPyConnection, source: FeedSource) ->
     """Create one typed view per present feed on ``connection``."""
     for feed, path in source.files.items():
         if source.kind == "snapshot":
-            connection.execute(f"CREATE OR REPLACE VIEW {feed} AS SELECT * FROM read_parquet(?)",
-                               [str(path)])
+            connection.execute(f"CREATE OR REPLACE VIEW {feed} AS "
+                               f"SELECT * FROM read_parquet('{_path_literal(path)}')")
             continue
         reader = (f"read_csv('{_path_literal(path)}', header = true, all_varchar = true, "
                   "auto_detect = true, encoding = 'utf-8')" if path.suffix == ".csv"
