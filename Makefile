@@ -38,7 +38,7 @@ demo: setup
 	$(BIN)/wengang manage migrate --verbosity 0
 	$(BIN)/wengang synth --out $(DATA_DIR)/demo/feeds --units $(DEMO_UNITS) --seed 2020 --region 360100 --year 2019
 	$(BIN)/wengang import $(DATA_DIR)/demo/feeds
-	$(BIN)/wengang screen --feeds $(DATA_DIR)/demo/feeds --program inclusive-2020 --program difficult-2020 \
+	$(BIN)/wengang screen --snapshot latest --program inclusive-2020 --program difficult-2020 \
 		--as-of 2020-04-15 --region 360100 --out $(DATA_DIR)/demo/screening-2020-04-15.csv
 
 # The suite runs on SQLite, then its database tests again on PostgreSQL.

@@ -85,7 +85,7 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _feed_source(feeds_dir: Path | None, snapshot_id: str | None, store_dir: Path | None):
-    from wengang.feeds import open_snapshot
+    from wengang.feeds import list_snapshots, open_snapshot
     from wengang.screening import folder_source, snapshot_source
 
     if (feeds_dir is None) == (snapshot_id is None):
@@ -93,14 +93,19 @@ def _feed_source(feeds_dir: Path | None, snapshot_id: str | None, store_dir: Pat
     if feeds_dir is not None:
         return folder_source(feeds_dir)
     store = store_dir or Path(os.environ.get("WENGANG_DATA_DIR", "var")) / "snapshots"
-    snapshot = open_snapshot(store, snapshot_id)
-    return snapshot_source(snapshot.directory, snapshot.id)
+    if snapshot_id == "latest":
+        snapshots = list_snapshots(store)
+        if not snapshots:
+            raise click.UsageError(f"快照库 {store} 为空 / no snapshot in {store}")
+        snapshot_id = max(snapshots, key=lambda s: s.imported_at).id
+    return snapshot_source(open_snapshot(store, snapshot_id))
 
 
 _source_options = [
     click.option("--feeds", "feeds_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
                   help="A feed folder (CSV/Parquet) to screen directly."),
-    click.option("--snapshot", "snapshot_id", help="An imported snapshot id (see `wengang import`)."),
+    click.option("--snapshot", "snapshot_id",
+                 help="An imported snapshot id (see `wengang import`), or `latest`."),
     click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
                   help="Snapshot store. Default: $WENGANG_DATA_DIR/snapshots."),
     click.option("--program", "programs", multiple=True, required=True,

@@ -153,3 +153,27 @@ def test_simulate_costs_a_lower_sme_ratio(feeds, tmp_path):
     assert scenario == pytest.approx(baseline * 0.9)  # every eligible unit here is an SME
     assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "增加金额的单位 0 家" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_snapshot_screens_to_the_same_bytes_as_its_feed_folder(feeds, tmp_path):
+    from wengang.feeds import import_feed_set
+    from wengang.screening import snapshot_source
+
+    snapshot = import_feed_set(feeds, tmp_path / "store")
+    from_folder = _run(feeds, tmp_path / "folder.csv").read_bytes()
+    run = screen(snapshot_source(snapshot), programs=PROGRAMS, as_of=AS_OF, region_code="360100")
+    run.write(tmp_path / "snapshot.csv")
+    assert (tmp_path / "snapshot.csv").read_bytes() == from_folder
+    record = json.loads((tmp_path / "snapshot.run.json").read_text(encoding="utf-8"))
+    assert record["inputs"]["snapshot_id"] == snapshot.id
+
+
+def test_the_screen_command_takes_the_latest_snapshot(feeds, tmp_path):
+    from wengang.feeds import import_feed_set
+
+    import_feed_set(feeds, tmp_path / "store")
+    result = CliRunner().invoke(main, ["screen", "--snapshot", "latest", "--store", str(tmp_path / "store"),
+                                       "--program", "inclusive-2020", "--as-of", "2020-04-15",
+                                       "--region", "360100", "--out", str(tmp_path / "latest.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "latest.csv").exists()

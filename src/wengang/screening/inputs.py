@@ -13,52 +13,29 @@ from pathlib import Path
 
 import duckdb
 
+from wengang.feeds import FEEDS, Column, Kind, Snapshot
+
 from .errors import InputError
 
-# Normalised type of each contract column; money columns become ``<name>_fen``.
-COLUMNS: dict[str, dict[str, str]] = {
-    "units": {
-        "uscc": "text", "name": "text", "unit_type": "text", "region_code": "text",
-        "industry_code": "text", "registered_on": "date", "ui_insured_since": "date",
-        "is_labour_dispatch": "bool", "legal_rep_name": "text", "legal_rep_id": "text",
-        "contact_phone": "text", "clerk_name": "text", "clerk_phone": "text", "bank_name": "text",
-        "bank_account": "text", "si_account": "text",
-    },
-    "contributions": {"uscc": "text", "month": "text", "insured": "int", "due": "yuan",
-                      "paid": "yuan", "paid_on": "date"},
-    "separations": {"uscc": "text", "person": "text", "separated_on": "date", "reason": "text",
-                    "claims_benefit": "bool"},
-    "tax": {"uscc": "text", "year": "int", "revenue": "yuan", "total_assets": "yuan"},
-    "registry": {"uscc": "text", "status": "text", "abnormal": "bool", "restructured_on": "date",
-                 "restructure_kind": "text"},
-    "credit": {"uscc": "text", "list": "text", "listed_on": "date", "removed_on": "date"},
-    "environment": {"uscc": "text", "penalty_on": "date", "severity": "text"},
-    "difficulty": {"uscc": "text", "certified_by": "text", "valid_from": "date", "valid_to": "date"},
-}
-REQUIRED_FEEDS = ("units", "contributions", "registry")
+REQUIRED_FEEDS = tuple(name for name, feed in FEEDS.items() if feed.required)
 
 
-def normalised_name(column: str, kind: str) -> str:
-    return f"{column}_fen" if kind == "yuan" else column
-
-
-def _cast_sql(column: str, kind: str) -> str:
+def _cast_sql(column: Column) -> str:
     """SQL that turns a text column into its normalised type; empty text is missing."""
-    value = f"nullif(trim(\"{column}\"), '')"
-    if kind == "text":
-        return value
-    if kind == "int":
+    value = f"nullif(trim(\"{column.name}\"), '')"
+    kind = column.kind
+    if kind in (Kind.COUNT, Kind.YEAR):
         return f"CAST({value} AS BIGINT)"
-    if kind == "date":
+    if kind is Kind.DATE:
         return f"CAST({value} AS DATE)"
-    if kind == "yuan":
+    if kind is Kind.YUAN:
         return f"CAST(CAST({value} AS DECIMAL(18, 2)) * 100 AS BIGINT)"
-    if kind == "bool":
+    if kind is Kind.BOOL:
         return (f"CASE WHEN {value} IS NULL THEN NULL "
                 f"WHEN lower({value}) IN ('true', '1', '是') THEN true "
                 f"WHEN lower({value}) IN ('false', '0', '否') THEN false "
                 f"ELSE error('not a boolean: ' || {value}) END")
-    raise ValueError(kind)
+    return value
 
 
 @dataclass
@@ -94,7 +71,7 @@ def _sha256(path: Path) -> str:
 def folder_source(folder: Path) -> FeedSource:
     """A feed folder: one CSV or Parquet file per feed (``units.csv`` …)."""
     files: dict[str, Path] = {}
-    for feed in COLUMNS:
+    for feed in FEEDS:
         found = [folder / f"{feed}.{suffix}" for suffix in ("csv", "parquet", "xlsx")
                  if (folder / f"{feed}.{suffix}").exists()]
         if len(found) > 1:
@@ -111,12 +88,11 @@ def folder_source(folder: Path) -> FeedSource:
     return FeedSource(kind="folder", path=folder, files=files)
 
 
-def snapshot_source(snapshot_dir: Path, snapshot_id: str) -> FeedSource:
+def snapshot_source(snapshot: Snapshot) -> FeedSource:
     """An imported snapshot: normalised Parquet files already validated by ``wengang import``."""
-    files = {feed: snapshot_dir / f"{feed}.parquet" for feed in COLUMNS
-             if (snapshot_dir / f"{feed}.parquet").exists()}
-    _require(files, snapshot_dir)
-    return FeedSource(kind="snapshot", path=snapshot_dir, snapshot_id=snapshot_id, files=files)
+    files = {feed: snapshot.path(feed) for feed in snapshot.present}
+    _require(files, snapshot.directory)
+    return FeedSource(kind="snapshot", path=snapshot.directory, snapshot_id=snapshot.id, files=files)
 
 
 def _require(files: dict[str, Path], where: Path) -> None:
@@ -140,13 +116,13 @@ def register_views(connection: duckdb.DuckDBPyConnection, source: FeedSource) ->
             present = {row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
         except duckdb.Error as error:
             raise InputError(f"{path}：无法读取（{error}）", f"{path}: cannot be read ({error})") from None
-        unknown = present - set(COLUMNS[feed])
+        unknown = present - set(FEEDS[feed].column_names)
         if unknown:
             raise InputError(f"{path}：未知的列 {', '.join(sorted(unknown))}",
                              f"{path}: unknown columns {', '.join(sorted(unknown))}")
         projection = ", ".join(
-            f"{_cast_sql(column, kind) if column in present else 'NULL'} AS {normalised_name(column, kind)}"
-            for column, kind in COLUMNS[feed].items()
+            f"{_cast_sql(column) if column.name in present else 'NULL'} AS {column.normalised_name}"
+            for column in FEEDS[feed].columns
         )
         source_sql = reader if path.suffix == ".csv" else (
             f"(SELECT {', '.join(f'CAST(\"{c}\" AS VARCHAR) AS \"{c}\"' for c in sorted(present))} FROM {reader})")
