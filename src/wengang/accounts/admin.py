@@ -6,6 +6,8 @@ from .models import User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = BaseUserAdmin.fieldsets + ((None, {"fields": ("role", "region_code")}),)
-    list_display = ("username", "role", "region_code", "is_active")
-    list_filter = ("role", "is_active")
+    fieldsets = BaseUserAdmin.fieldsets + (
+        (None, {"fields": ("role", "region_code", "department", "uscc")}),
+    )
+    list_display = ("username", "role", "region_code", "department", "is_active")
+    list_filter = ("role", "department", "is_active")

@@ -85,14 +85,15 @@ def folder_source(folder: Path) -> FeedSource:
                 )
             files[feed] = found[0]
     _require(files, folder)
-    return FeedSource(kind="folder", path=folder, files=files)
+    return FeedSource(kind="folder", path=folder.resolve(), files=files)
 
 
 def snapshot_source(snapshot: Snapshot) -> FeedSource:
     """An imported snapshot: normalised Parquet files already validated by ``wengang import``."""
     files = {feed: snapshot.path(feed) for feed in snapshot.present}
     _require(files, snapshot.directory)
-    return FeedSource(kind="snapshot", path=snapshot.directory, snapshot_id=snapshot.id, files=files)
+    return FeedSource(kind="snapshot", path=snapshot.directory.resolve(), snapshot_id=snapshot.id,
+                      files=files)
 
 
 def _require(files: dict[str, Path], where: Path) -> None:

@@ -35,6 +35,12 @@ RESULT_TABLE = "wg_results"
 Progress = Callable[[str], None]
 
 
+def connect() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that spills to the data directory, never into the working folder."""
+    spill = Path(os.environ.get("WENGANG_DATA_DIR", "var")).resolve() / "duckdb-tmp"
+    return duckdb.connect(config={"temp_directory": str(spill)})
+
+
 def region_prefix(region_code: str) -> str:
     """LIKE pattern for the units of a region: 360000 → 36%, 360100 → 3601%, 360102 → 360102."""
     if region_code.endswith("0000"):
@@ -135,7 +141,7 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
     policy = policy or load_policy()
     resolved = resolve_programs(policy, programs, as_of=as_of, region_code=region_code,
                                 settings=settings)
-    con = duckdb.connect()
+    con = connect()
     with ThreadPoolExecutor(max_workers=1) as pool:
         source.start_hashing(pool)
         tables = prepare_features(con, source, years={r.program.assessment_year for r in resolved},

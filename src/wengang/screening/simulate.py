@@ -16,7 +16,7 @@ from wengang.policy import PolicySet, load_policy
 
 from .inputs import FeedSource
 from .risk import RiskThresholds
-from .run import Progress, evaluate, prepare_features, resolve_programs
+from .run import Progress, connect, evaluate, prepare_features, resolve_programs
 
 BASELINE, SCENARIO = "wg_baseline", "wg_scenario"
 
@@ -108,7 +108,7 @@ def simulate(source: FeedSource, *, programs: list[str], as_of: date, region_cod
                                 settings=baseline_settings)
     scenario = resolve_programs(policy, programs, as_of=as_of, region_code=region_code,
                                 settings=scenario_settings)
-    con = duckdb.connect()
+    con = connect()
     tables = prepare_features(con, source, years={r.program.assessment_year for r in baseline},
                               as_of=as_of, region_code=region_code, risk=RiskThresholds(), step=step)
     # Unit attributes (industry, region) do not depend on the year: any features table has them.

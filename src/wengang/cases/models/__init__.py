@@ -1,0 +1,33 @@
+"""The models of cases: units and runs, cases and events, review, publicity, the rest.
+
+Split by idea (``runs``, ``case``, ``review``, ``publicity``, ``application``, ``parameters``);
+import them from here.
+"""
+
+from .application import Commitment, CommitmentText, LateClaim, RescreenFlag, ServiceOfficerTask
+from .case import (
+                   APPROVED_STATES,
+                   CLOSED_STATES,
+                   UNAPPROVED_OPEN_STATES,
+                   Action,
+                   Case,
+                   CaseEvent,
+                   CaseQuerySet,
+                   ClosedReason,
+                   HoldKind,
+                   State,
+)
+from .common import Channel, Route, Size, region_prefix, region_q
+from .parameters import CalendarDay, WorkflowParameters
+from .publicity import Objection, PublicityBatch, PublicityItem
+from .review import ReviewBatch, ReviewItem, ReviewObjection, ReviewTask
+from .runs import ScreeningRun, Unit
+
+__all__ = [
+    "APPROVED_STATES", "CLOSED_STATES", "UNAPPROVED_OPEN_STATES", "Action", "CalendarDay",
+    "Case", "CaseEvent", "CaseQuerySet", "Channel", "ClosedReason", "Commitment",
+    "CommitmentText", "HoldKind", "LateClaim", "Objection", "PublicityBatch", "PublicityItem",
+    "RescreenFlag", "ReviewBatch", "ReviewItem", "ReviewObjection", "ReviewTask", "Route",
+    "ScreeningRun", "ServiceOfficerTask", "Size", "State", "Unit", "WorkflowParameters",
+    "region_prefix", "region_q",
+]

@@ -1,0 +1,329 @@
+"""The case (返还案件: one unit × program × refund year) and its append-only event log.
+
+A case's ``state`` changes only in ``cases.workflow``: ``Case.save`` refuses to write a changed
+state, and the workflow moves states with a version-checked UPDATE after locking the row.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..errors import AppendOnly, StateChangeOutsideWorkflow
+from .common import Channel, Route, Size, region_q
+from .runs import ScreeningRun, Unit
+
+
+class State(models.TextChoices):
+    SCREENED = "screened", _("已筛查")
+    NOTIFIED = "notified", _("已告知")
+    AWAITING_APPLICATION = "awaiting_application", _("待申请")
+    APPLIED = "applied", _("已申请")
+    IN_REVIEW = "in_review", _("联审中")
+    RETURNED = "returned", _("退回经办")
+    APPROVED = "approved", _("已审核通过")
+    IN_PUBLICITY = "in_publicity", _("公示中")
+    ON_HOLD = "on_hold", _("暂缓")
+    PAYABLE = "payable", _("待拨付")
+    REJECTED = "rejected", _("不予通过")
+    DECLINED = "declined", _("逾期未申请或放弃")
+    WITHDRAWN = "withdrawn", _("已撤销")
+
+
+CLOSED_STATES = frozenset({State.REJECTED, State.DECLINED, State.WITHDRAWN})
+APPROVED_STATES = frozenset({State.APPROVED, State.IN_PUBLICITY, State.PAYABLE})
+"""States that require ``approved_on``; a held case may also have been approved (see
+``Case.is_approved``)."""
+UNAPPROVED_OPEN_STATES = frozenset({
+    State.SCREENED, State.NOTIFIED, State.AWAITING_APPLICATION, State.APPLIED, State.IN_REVIEW,
+    State.RETURNED, State.ON_HOLD,
+})
+"""States a re-screen may update, provided the case was never approved (``approved_on`` empty)."""
+
+
+class ClosedReason(models.TextChoices):
+    RESCREEN_INELIGIBLE = "rescreen_ineligible", _("重新筛查后不再符合条件")
+    APPLICATION_EXPIRED = "application_expired", _("逾期未申请")
+    ENTERPRISE_DECLINED = "enterprise_declined", _("企业放弃")
+    ENTERPRISE_WITHDREW = "enterprise_withdrew", _("企业撤回")
+    AGENCY_WITHDREW = "agency_withdrew", _("经办机构撤销")
+    REVIEW_OBJECTION = "review_objection", _("联审部门提出异议")
+    AGENCY_REJECTED = "agency_rejected", _("经办机构不予通过")
+    PUBLIC_OBJECTION = "public_objection", _("公示异议成立")
+
+
+class HoldKind(models.TextChoices):
+    OBJECTION = "objection", _("公示异议")
+    RISK = "risk", _("风险核查")
+
+
+class CaseQuerySet(models.QuerySet):
+    """The domain's questions about cases, composable: ``Case.objects.payable().in_region(r)``."""
+
+    def in_region(self, region_code: str) -> "CaseQuerySet":
+        """Cases of units inside ``region_code`` (a province, city or county code)."""
+        return self.filter(region_q("unit__region_code", region_code))
+
+    def visible_to(self, user) -> "CaseQuerySet":
+        """What a user may see: their own unit for an enterprise, their region for staff."""
+        if user.role == "enterprise":
+            return self.filter(unit__uscc=user.uscc) if user.uscc else self.none()
+        if user.region_code:
+            return self.in_region(user.region_code)
+        return self.all() if user.role == "admin" else self.none()
+
+    def for_program(self, program: str) -> "CaseQuerySet":
+        return self.filter(program=program)
+
+    def in_state(self, *states: str) -> "CaseQuerySet":
+        return self.filter(state__in=states)
+
+    def open(self) -> "CaseQuerySet":
+        return self.exclude(state__in=CLOSED_STATES)
+
+    def closed(self) -> "CaseQuerySet":
+        return self.filter(state__in=CLOSED_STATES)
+
+    def payable(self) -> "CaseQuerySet":
+        return self.filter(state=State.PAYABLE)
+
+    def approved(self) -> "CaseQuerySet":
+        return self.filter(state=State.APPROVED)
+
+    def on_hold(self) -> "CaseQuerySet":
+        return self.filter(state=State.ON_HOLD)
+
+    def priority(self) -> "CaseQuerySet":
+        return self.filter(priority=True)
+
+    def automatic(self) -> "CaseQuerySet":
+        return self.filter(route=Route.AUTOMATIC)
+
+    def application(self) -> "CaseQuerySet":
+        return self.filter(route=Route.APPLICATION)
+
+    def ready_for_review(self) -> "CaseQuerySet":
+        """Automatic cases not yet reviewed, applied cases, and cases returned for another round."""
+        return self.filter(
+            models.Q(route=Route.AUTOMATIC, state__in=[State.SCREENED, State.NOTIFIED])
+            | models.Q(state__in=[State.APPLIED, State.RETURNED])
+        )
+
+    def awaiting_application(self) -> "CaseQuerySet":
+        return self.filter(state=State.AWAITING_APPLICATION)
+
+    def application_expired(self, today: date) -> "CaseQuerySet":
+        """Cases whose application deadline passed before ``today`` (the deadline day counts)."""
+        return self.filter(state=State.AWAITING_APPLICATION, apply_by__lt=today)
+
+    def never_approved(self) -> "CaseQuerySet":
+        return self.filter(approved_on__isnull=True)
+
+    def priority_first(self) -> "CaseQuerySet":
+        """Priority (绿色通道) cases first, then the oldest."""
+        return self.order_by("-priority", "id")
+
+    def amount_fen_total(self) -> int:
+        return self.aggregate(total=models.Sum("amount_fen"))["total"] or 0
+
+
+class Case(models.Model):
+    """One unit under one program for one refund year, from screening to payable."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("参保单位"), on_delete=models.PROTECT,
+                             related_name="cases", db_index=False)  # the unique index leads with it
+    program = models.CharField(_("政策项目"), max_length=32)
+    program_kind = models.CharField(_("项目类型"), max_length=16,
+                                    help_text=_("inclusive 普惠性 / difficult 困难企业"))
+    refund_year = models.PositiveSmallIntegerField(_("返还年度"))
+    state = models.CharField(_("状态"), max_length=24, choices=State.choices,
+                             default=State.SCREENED)
+    route = models.CharField(_("办理方式"), max_length=16, choices=Route.choices)
+    size = models.CharField(_("企业规模"), max_length=8, choices=Size.choices)
+    priority = models.BooleanField(_("绿色通道"), default=False,
+                                   help_text=_("优先办理：排在前面，联审时限更短。"))
+    eligible = models.BooleanField(_("最近一次筛查符合条件"), default=True)
+    amount_fen = models.BigIntegerField(_("返还金额（分）"))
+    layoff_rate = models.DecimalField(_("裁员率"), max_digits=7, decimal_places=4, null=True,
+                                      blank=True)
+    failed = models.CharField(_("未通过的规则"), max_length=255, blank=True)
+    risk = models.CharField(_("风险提示"), max_length=255, blank=True)
+    explanation = models.TextField(_("筛查说明"))
+    # Run references carry no database constraint (``db_constraint=False``, also on
+    # ``CaseEvent.run`` and ``Unit.last_run``): a load inserts up to a million rows that all
+    # point at the one run it has just written, and PostgreSQL checks a foreign key row by row
+    # at commit — 2.6 million checks, a third of a million-row load. Runs are never deleted
+    # (PROTECT in the ORM, read-only in the admin).
+    opened_by_run = models.ForeignKey(ScreeningRun, verbose_name=_("立案筛查批次"),
+                                      on_delete=models.PROTECT, related_name="+", db_index=False,
+                                      db_constraint=False)
+    screening_run = models.ForeignKey(ScreeningRun, verbose_name=_("当前结论所依据的筛查批次"),
+                                      on_delete=models.PROTECT, related_name="+", db_index=False,
+                                      db_constraint=False)
+    version = models.PositiveIntegerField(_("版本"), default=1,
+                                          help_text=_("每次变更加一；用于发现并发修改。"))
+    state_changed_at = models.DateTimeField(_("状态变更时间"))
+    apply_by = models.DateField(_("申请截止日"), null=True, blank=True)
+    approved_on = models.DateField(_("审核通过日"), null=True, blank=True)
+    payable_on = models.DateField(_("待拨付日"), null=True, blank=True)
+    closed_reason = models.CharField(_("办结原因"), max_length=24, choices=ClosedReason.choices,
+                                     blank=True)
+    held_from = models.CharField(_("暂缓前状态"), max_length=24, choices=State.choices,
+                                 blank=True)
+    hold_kind = models.CharField(_("暂缓原因类型"), max_length=16, choices=HoldKind.choices,
+                                 blank=True)
+    created_at = models.DateTimeField(_("立案时间"))
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("返还案件")
+        verbose_name_plural = _("返还案件")
+        constraints = (
+            models.UniqueConstraint(fields=["unit", "program", "refund_year"],
+                                    name="case_one_per_unit_program_year"),
+            models.CheckConstraint(condition=models.Q(amount_fen__gte=0),
+                                   name="case_amount_not_negative"),
+            models.CheckConstraint(condition=models.Q(state__in=State.values),
+                                   name="case_state_known"),
+            models.CheckConstraint(condition=models.Q(route__in=Route.values),
+                                   name="case_route_known"),
+            models.CheckConstraint(
+                condition=~models.Q(state__in=APPROVED_STATES) | models.Q(approved_on__isnull=False),
+                name="case_approved_has_date"),
+            models.CheckConstraint(
+                condition=(models.Q(state=State.ON_HOLD) & ~models.Q(held_from="")
+                           & ~models.Q(hold_kind=""))
+                | (~models.Q(state=State.ON_HOLD) & models.Q(held_from="", hold_kind="")),
+                name="case_hold_has_origin"),
+            models.CheckConstraint(
+                condition=(models.Q(state__in=CLOSED_STATES) & ~models.Q(closed_reason=""))
+                | (~models.Q(state__in=CLOSED_STATES) & models.Q(closed_reason="")),
+                name="case_closed_has_reason"),
+        )
+        indexes = (models.Index(fields=["state", "program"], name="case_state_program"),)
+
+    def __str__(self) -> str:
+        return f"{self.program} #{self.pk} · {self.get_state_display()}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._loaded_state = instance.__dict__.get("state")
+        return instance
+
+    def save(self, *args, **kwargs) -> None:
+        """Save anything but a state change: states move only in ``cases.workflow``."""
+        loaded = getattr(self, "_loaded_state", None)
+        if not self._state.adding and loaded is not None and self.state != loaded:
+            raise StateChangeOutsideWorkflow(self.pk, loaded, self.state)
+        super().save(*args, **kwargs)
+        self._loaded_state = self.state
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state in CLOSED_STATES
+
+    @property
+    def is_approved(self) -> bool:
+        """Approved at some point (then a re-screen no longer changes it)."""
+        return self.approved_on is not None
+
+    @property
+    def failed_rules(self) -> list[str]:
+        return [rule for rule in self.failed.split(";") if rule]
+
+    @property
+    def risk_flags(self) -> list[str]:
+        return [flag for flag in self.risk.split(";") if flag]
+
+
+class Action(models.TextChoices):
+    """What happened to a case; every event names one."""
+
+    OPENED = "opened", _("筛查立案")
+    RESCREENED = "rescreened", _("重新筛查更新")
+    RESCREEN_WITHDRAWN = "rescreen_withdrawn", _("重新筛查后撤销")
+    RESCREEN_REOPENED = "rescreen_reopened", _("重新筛查后恢复")
+    NOTIFIED = "notified", _("告知企业")
+    APPLIED = "applied", _("确认信息并签署承诺书")
+    DECLINED = "declined", _("企业放弃")
+    EXPIRED = "expired", _("逾期未申请")
+    WITHDRAWN = "withdrawn", _("撤销")
+    REVIEW_STARTED = "review_started", _("提交部门联审")
+    APPROVED = "approved", _("审核通过")
+    RETURNED = "returned", _("联审退回")
+    REJECTED = "rejected", _("不予通过")
+    PUBLICITY_STARTED = "publicity_started", _("进入公示")
+    OBJECTION_FILED = "objection_filed", _("公示异议")
+    HELD = "held", _("暂缓")
+    RELEASED = "released", _("解除暂缓")
+    MADE_PAYABLE = "made_payable", _("公示期满，待拨付")
+    LATE_CLAIM_REOPENED = "late_claim_reopened", _("补报后恢复")
+
+
+class CaseEventQuerySet(models.QuerySet):
+    """Events are history: the ORM adds them, never changes or removes them."""
+
+    def update(self, **kwargs):
+        raise AppendOnly("update")
+
+    def delete(self):
+        raise AppendOnly("delete")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnly("bulk_update")
+
+    def for_case(self, case: Case) -> "CaseEventQuerySet":
+        return self.filter(case=case).order_by("at", "id")
+
+
+class CaseEvent(models.Model):
+    """One thing that happened to a case: who, when, what, state before → after, and why.
+
+    Append-only, in the ORM (``save`` of an existing row, ``delete`` and queryset
+    ``update``/``delete`` raise) and in the database (triggers refuse UPDATE, and DELETE on
+    PostgreSQL; see migration 0002): an audit trail that can be edited proves nothing.
+    """
+
+    case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT,
+                             related_name="events", db_index=False)  # (case, at) index below
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"),
+                              on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              db_index=False)
+    actor_label = models.CharField(_("操作方"), max_length=100, blank=True,
+                                   help_text=_("无账户的操作方，如系统任务或提出异议的公众。"))
+    action = models.CharField(_("事项"), max_length=24, choices=Action.choices)
+    state_before = models.CharField(_("原状态"), max_length=24, choices=State.choices, blank=True)
+    state_after = models.CharField(_("新状态"), max_length=24, choices=State.choices)
+    reason = models.TextField(_("理由"), blank=True)
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    run = models.ForeignKey(ScreeningRun, verbose_name=_("筛查批次"), on_delete=models.PROTECT,
+                            null=True, blank=True, related_name="+", db_index=False,
+                            db_constraint=False)  # see Case.opened_by_run
+    amount_before_fen = models.BigIntegerField(_("原金额（分）"), null=True, blank=True)
+    amount_after_fen = models.BigIntegerField(_("新金额（分）"), null=True, blank=True)
+    data = models.JSONField(_("详情"), null=True, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("案件事件")
+        verbose_name_plural = _("案件事件")
+        ordering = ("at", "id")
+        indexes = (models.Index(fields=["case", "at"], name="case_event_case_at"),)
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.state_before or '—'} → {self.state_after}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnly("save")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("delete")

@@ -1,0 +1,683 @@
+"""The one state machine of a case: the only code that changes ``Case.state``.
+
+Every transition is a typed function that checks, in this order, the actor's role, the actor's
+region (an enterprise: its own unit), then — inside ``transaction.atomic()`` with the case row
+locked (``select_for_update``) — that nobody changed the case since the caller read it
+(``version``), that the current state allows the action and the action's own preconditions.
+It then moves the state with a version-checked UPDATE and appends a ``CaseEvent``. Anything
+illegal raises a ``CaseError`` with a stable code (``cases.errors``).
+
+The states and who may move them (``TRANSITIONS`` holds this table as data)::
+
+    screened ──notify──> notified (automatic route) ─────────────┐
+        └──────notify──> awaiting_application ──apply──> applied ─┤
+                              ├─expire / decline─> declined ─late claim─> awaiting_application
+    start_review (batch) <────────────────────────────────────────┘  (also from returned)
+    in_review ──all departments agree / approve──> approved ──start_publicity──> in_publicity
+        └── a department objects ──> returned (or rejected, region option) ──reject──> rejected
+    in_publicity ──objection──> on_hold ──dismissed──> in_publicity / payable
+                                        └─upheld──> rejected
+    in_publicity ──period over──> payable
+    any open state ──hold (risk)──> on_hold ──release──> where it was
+    any open state ──withdraw──> withdrawn;  re-screen: not eligible ──> withdrawn ──> screened
+
+Bulk steps (a review batch, a publicity list, a re-screen) use ``_move_many``: the same checks,
+set-based, one event per case. Deadlines are counted in working days (``cases.calendar``).
+"""
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import F
+
+from wengang.accounts.models import Role, User
+from wengang.core import regions
+from wengang.core.clock import clock
+from wengang.core.errors import RegionError
+from wengang.core.workdays import WorkCalendar
+
+from .calendar import deadline_after, work_calendar
+from .errors import (
+    AccountRequired,
+    ApplicationExpired,
+    ConcurrentChange,
+    FactsChanged,
+    IllegalTransition,
+    NotOwnUnit,
+    OutsideRegion,
+    ReasonRequired,
+    ReviewPending,
+    WrongRole,
+)
+from .models import (
+    CLOSED_STATES,
+    UNAPPROVED_OPEN_STATES,
+    Action,
+    Case,
+    CaseEvent,
+    Channel,
+    ClosedReason,
+    Commitment,
+    CommitmentText,
+    HoldKind,
+    PublicityBatch,
+    PublicityItem,
+    ReviewItem,
+    Route,
+    State,
+)
+from .parameters import parameters_for
+
+S = State
+_OPEN_BEFORE_APPROVAL = frozenset({S.SCREENED, S.NOTIFIED, S.AWAITING_APPLICATION, S.APPLIED,
+                                   S.IN_REVIEW, S.RETURNED})
+_OPEN = _OPEN_BEFORE_APPROVAL | {S.APPROVED, S.IN_PUBLICITY, S.PAYABLE}
+_CHUNK = 5000  # ids per statement: below SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Which states an action leaves from, where it goes, and which roles may take it.
+
+    ``target`` is ``None`` where it depends on the case (notify: the route; release: the state
+    the case was held from). ``system`` marks actions a scheduled job may take with no user.
+    """
+
+    action: Action
+    sources: frozenset[State]
+    target: State | None
+    roles: tuple[str, ...]
+    system: bool = False
+
+
+TRANSITIONS: dict[Action, Transition] = {t.action: t for t in (
+    Transition(Action.NOTIFIED, frozenset({S.SCREENED}), None, (Role.AGENCY,), system=True),
+    Transition(Action.APPLIED, frozenset({S.AWAITING_APPLICATION}), S.APPLIED,
+               (Role.ENTERPRISE, Role.AGENCY)),
+    Transition(Action.DECLINED, frozenset({S.SCREENED, S.NOTIFIED, S.AWAITING_APPLICATION}),
+               S.DECLINED, (Role.ENTERPRISE, Role.AGENCY)),
+    Transition(Action.EXPIRED, frozenset({S.AWAITING_APPLICATION}), S.DECLINED, (Role.AGENCY,),
+               system=True),
+    Transition(Action.WITHDRAWN, _OPEN | {S.ON_HOLD}, S.WITHDRAWN,
+               (Role.AGENCY, Role.ENTERPRISE)),
+    Transition(Action.REVIEW_STARTED, frozenset({S.SCREENED, S.NOTIFIED, S.APPLIED, S.RETURNED}),
+               S.IN_REVIEW, (Role.AGENCY,)),
+    Transition(Action.APPROVED, frozenset({S.IN_REVIEW}), S.APPROVED,
+               (Role.AGENCY, Role.DEPARTMENT, Role.FINANCE)),
+    Transition(Action.RETURNED, frozenset({S.IN_REVIEW}), S.RETURNED,
+               (Role.DEPARTMENT, Role.FINANCE)),
+    Transition(Action.REJECTED, frozenset({S.APPLIED, S.IN_REVIEW, S.RETURNED, S.ON_HOLD}),
+               S.REJECTED, (Role.AGENCY, Role.DEPARTMENT, Role.FINANCE)),
+    Transition(Action.PUBLICITY_STARTED, frozenset({S.APPROVED}), S.IN_PUBLICITY, (Role.AGENCY,)),
+    Transition(Action.OBJECTION_FILED, frozenset({S.IN_PUBLICITY}), S.ON_HOLD, (Role.AGENCY,),
+               system=True),
+    Transition(Action.HELD, _OPEN, S.ON_HOLD, (Role.AGENCY,)),
+    Transition(Action.RELEASED, frozenset({S.ON_HOLD}), None, (Role.AGENCY,)),
+    Transition(Action.MADE_PAYABLE, frozenset({S.IN_PUBLICITY}), S.PAYABLE, (Role.AGENCY,)),
+    Transition(Action.LATE_CLAIM_REOPENED, frozenset({S.DECLINED}), S.AWAITING_APPLICATION,
+               (Role.AGENCY, Role.ENTERPRISE)),
+    Transition(Action.RESCREEN_WITHDRAWN, UNAPPROVED_OPEN_STATES, S.WITHDRAWN, (), system=True),
+    Transition(Action.RESCREEN_REOPENED, frozenset({S.WITHDRAWN}), S.SCREENED, (), system=True),
+)}
+
+ENTERPRISE_WITHDRAW_SOURCES = frozenset({S.SCREENED, S.NOTIFIED, S.AWAITING_APPLICATION, S.APPLIED})
+"""An enterprise may withdraw only before review; later the agency decides."""
+
+
+# --- who may act ---------------------------------------------------------------------------
+
+def _label(action: Action) -> str:
+    return str(action.label)
+
+
+def require_role(actor: User | None, action: Action, *, roles: Sequence[str] | None = None) -> None:
+    """Refuse an actor whose role may not take ``action`` (``None``: a scheduled job)."""
+    transition = TRANSITIONS[action]
+    allowed = tuple(roles if roles is not None else transition.roles)
+    if actor is None:
+        if transition.system:
+            return
+        raise WrongRole(_label(action), "system", tuple(str(r) for r in allowed))
+    if actor.role not in allowed or not actor.is_active:
+        raise WrongRole(_label(action), str(actor.role), tuple(str(r) for r in allowed))
+
+
+def require_region(actor: User | None, region_code: str) -> None:
+    """Refuse a staff actor whose region does not contain ``region_code``."""
+    if actor is None:
+        return
+    if not actor.region_code:
+        raise OutsideRegion("", region_code)
+    try:
+        inside = regions.contains(actor.region_code, region_code)
+    except RegionError:
+        inside = False
+    if not inside:
+        raise OutsideRegion(actor.region_code, region_code)
+
+
+def require_actor_for_case(actor: User | None, case: Case, action: Action, *,
+                           roles: Sequence[str] | None = None) -> None:
+    require_role(actor, action, roles=roles)
+    if actor is not None and actor.role == Role.ENTERPRISE:
+        if actor.uscc != case.unit.uscc:
+            raise NotOwnUnit(case.unit.uscc)
+        return
+    require_region(actor, case.unit.region_code)
+
+
+# --- locking and committing ----------------------------------------------------------------
+
+_SQLITE_LOCKED = re.compile(r"database (table )?is locked")
+
+
+@contextmanager
+def _conflict_on_lock_error(case_id: int) -> Iterator[None]:
+    """SQLite has no row locks: a competing writer shows up as "database is locked".
+
+    That is the same conflict PostgreSQL resolves by waiting on the row lock; report it as one.
+    """
+    try:
+        yield
+    except OperationalError as error:
+        if _SQLITE_LOCKED.search(str(error)):
+            raise ConcurrentChange(case_id) from error
+        raise
+
+
+def _lock(case: Case) -> Case:
+    """Re-read ``case`` under a row lock; refuse if it changed since the caller read it."""
+    with _conflict_on_lock_error(case.pk):
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.version != case.version:
+        raise ConcurrentChange(case.pk, str(locked.get_state_display()))
+    if Case.unit.is_cached(case):
+        locked.unit = case.unit
+    return locked
+
+
+def _require_state(case: Case, action: Action, sources: Iterable[State] | None = None) -> None:
+    allowed = frozenset(sources if sources is not None else TRANSITIONS[action].sources)
+    if case.state not in allowed:
+        raise IllegalTransition(case.pk, _label(action), str(case.get_state_display()),
+                                tuple(str(State(s).label) for s in sorted(allowed)))
+
+
+def _commit(case: Case, action: Action, *, to: State, actor: User | None, reason: str = "",
+            channel: str, request_id: str, fields: Mapping[str, object] | None = None,
+            data: dict | None = None, actor_label: str = "") -> Case:
+    """Move ``case`` (locked, checked) to ``to``, append its event, return it reloaded."""
+    now = clock.now()
+    values: dict[str, object] = {"state": to, "version": F("version") + 1,
+                                 "state_changed_at": now, "updated_at": now}
+    if case.state == S.ON_HOLD and to != S.ON_HOLD:
+        values.update(held_from="", hold_kind="")
+    if case.state in CLOSED_STATES and to not in CLOSED_STATES:
+        values["closed_reason"] = ""
+    values.update(fields or {})
+    with _conflict_on_lock_error(case.pk):
+        updated = Case.objects.filter(pk=case.pk, version=case.version).update(**values)
+    if updated != 1:
+        raise ConcurrentChange(case.pk, str(case.get_state_display()))
+    CaseEvent.objects.create(
+        case_id=case.pk, at=now, actor=actor, actor_label=actor_label, action=action,
+        state_before=case.state, state_after=to, reason=reason, channel=channel,
+        request_id=request_id, data=data)
+    case.refresh_from_db()
+    case._loaded_state = case.state
+    return case
+
+
+def _move_many(case_ids: Iterable[int], *, action: Action, to: State, actor: User | None,
+               sources: Iterable[State] | None = None, reason: str = "",
+               reasons: Mapping[int, str] | None = None, channel: str, request_id: str = "",
+               fields: Mapping[str, object] | None = None, actor_label: str = "",
+               run_id: int | None = None) -> list[int]:
+    """Move every case of ``case_ids`` still in an allowed state; return the ids moved.
+
+    Set-based: rows are locked and moved ``_CHUNK`` at a time, one event each. Cases that left
+    the allowed states meanwhile are skipped, not an error: a batch acts on what is still there.
+    The caller has already checked the actor's role and region for the whole set.
+    """
+    allowed = list(sources if sources is not None else TRANSITIONS[action].sources)
+    ids = list(case_ids)
+    now = clock.now()
+    moved: list[int] = []
+    with transaction.atomic():
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            rows = list(Case.objects.select_for_update().filter(pk__in=chunk, state__in=allowed)
+                        .values_list("pk", "state"))
+            if not rows:
+                continue
+            chunk_ids = [pk for pk, _ in rows]
+            values: dict[str, object] = {"state": to, "version": F("version") + 1,
+                                         "state_changed_at": now, "updated_at": now}
+            if to not in CLOSED_STATES:
+                values["closed_reason"] = ""
+            if to != S.ON_HOLD:
+                values.update(held_from="", hold_kind="")
+            values.update(fields or {})
+            if reasons is None:
+                _insert_events(chunk_ids, at=now, actor=actor, actor_label=actor_label,
+                               action=action, to=to, reason=reason, channel=channel,
+                               request_id=request_id, run_id=run_id)
+            else:
+                CaseEvent.objects.bulk_create([
+                    CaseEvent(case_id=pk, at=now, actor=actor, actor_label=actor_label,
+                              action=action, state_before=state, state_after=to,
+                              reason=reasons.get(pk, reason), channel=channel,
+                              request_id=request_id, run_id=run_id)
+                    for pk, state in rows
+                ], batch_size=1000)
+            Case.objects.filter(pk__in=chunk_ids).update(**values)
+            moved += chunk_ids
+    return moved
+
+
+def _insert_events(case_ids: list[int], *, at: datetime, actor: User | None, actor_label: str,
+                   action: Action, to: State, reason: str, channel: str, request_id: str,
+                   run_id: int | None) -> None:
+    """One event per case, written by the database from the cases' current (before) state.
+
+    Set-based: moving 100,000 cases costs one statement per chunk, not 100,000 objects.
+    """
+    placeholders = ", ".join(["%s"] * len(case_ids))
+    sql = (f"INSERT INTO {CaseEvent._meta.db_table} (case_id, at, actor_id, actor_label, action, "
+           "state_before, state_after, reason, channel, request_id, run_id) "
+           "SELECT id, %s, %s, %s, %s, state, %s, %s, %s, %s, %s "
+           f"FROM {Case._meta.db_table} WHERE id IN ({placeholders})")
+    params = [connection.ops.adapt_datetimefield_value(at), actor.pk if actor else None,
+              actor_label, str(action), str(to), reason, str(channel), request_id, run_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + list(case_ids))
+
+
+def _today(today: date | None) -> date:
+    return today if today is not None else clock.today()
+
+
+# --- notice and application ----------------------------------------------------------------
+
+def notify(case: Case, *, actor: User | None, channel: str = Channel.SYSTEM, request_id: str = "",
+           today: date | None = None, calendar: WorkCalendar | None = None) -> Case:
+    """Record that the enterprise was told: automatic → notified; application → awaiting it.
+
+    An application-route case gets its deadline: ``application_days`` working days after the
+    notice (the notice day not counted).
+    """
+    require_actor_for_case(actor, case, Action.NOTIFIED)
+    today = _today(today)
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.NOTIFIED)
+        if locked.route == Route.AUTOMATIC:
+            return _commit(locked, Action.NOTIFIED, to=S.NOTIFIED, actor=actor, channel=channel,
+                           request_id=request_id)
+        params = parameters_for(locked.unit.region_code, locked.program)
+        apply_by = deadline_after(calendar or work_calendar(), today, params.application_days)
+        return _commit(locked, Action.NOTIFIED, to=S.AWAITING_APPLICATION, actor=actor,
+                       channel=channel, request_id=request_id, fields={"apply_by": apply_by},
+                       data={"apply_by": apply_by.isoformat()})
+
+
+def notify_many(cases, *, actor: User | None, channel: str = Channel.SYSTEM,
+                request_id: str = "", today: date | None = None,
+                calendar: WorkCalendar | None = None) -> int:
+    """Notify every screened case of ``cases`` (a queryset); return how many moved.
+
+    Outreach calls this once it has sent the notices; the CLI step stands in until then.
+    """
+    require_role(actor, Action.NOTIFIED)
+    today = _today(today)
+    calendar = calendar or work_calendar()
+    screened = cases.filter(state=S.SCREENED)
+    if actor is not None:
+        screened = screened.visible_to(actor)
+    count = len(_move_many(screened.automatic().values_list("pk", flat=True),
+                           action=Action.NOTIFIED, to=S.NOTIFIED, actor=actor, channel=channel,
+                           request_id=request_id))
+    groups = (screened.application().values_list("unit__region_code", "program").distinct()
+              .order_by())
+    for region_code, program in groups:
+        params = parameters_for(region_code, program)
+        apply_by = deadline_after(calendar, today, params.application_days)
+        ids = screened.application().filter(unit__region_code=region_code, program=program)
+        count += len(_move_many(ids.values_list("pk", flat=True), action=Action.NOTIFIED,
+                                to=S.AWAITING_APPLICATION, actor=actor, channel=channel,
+                                request_id=request_id, fields={"apply_by": apply_by}))
+    return count
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The facts an enterprise confirms when it applies (UX: confirm / apply)."""
+
+    size: str
+    insured: int
+    amount_fen: int
+    signatory_name: str
+    account: str = ""
+    """The receiving account; empty: the one on record (bank account, else the SI account)."""
+
+
+def apply(case: Case, *, actor: User, confirmation: Confirmation, commitment_text: CommitmentText,
+          origin: str, channel: str = Channel.ONLINE, read_out: bool = False,
+          request_id: str = "", today: date | None = None) -> Case:
+    """Confirm the facts and accept the commitment letter: awaiting_application → applied.
+
+    Online by the enterprise itself, or assisted: an officer records it for an enterprise that
+    phoned or visited, after reading the commitment out (``read_out`` must be true; the event
+    and the commitment are marked as assisted). The amount confirmed must be the case's current
+    amount: a re-screen in between makes the enterprise confirm again.
+    """
+    assisted = channel == Channel.ASSISTED
+    require_actor_for_case(actor, case, Action.APPLIED,
+                           roles=(Role.AGENCY,) if assisted else (Role.ENTERPRISE,))
+    if assisted and not read_out:
+        raise ReasonRequired("代办确认（须向企业宣读承诺书） / assisted confirmation (read out the commitment)")
+    if not confirmation.signatory_name.strip():
+        raise ReasonRequired(_label(Action.APPLIED))
+    today = _today(today)
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.APPLIED)
+        if locked.apply_by is not None and today > locked.apply_by:
+            raise ApplicationExpired(locked.pk, locked.apply_by)
+        if confirmation.amount_fen != locked.amount_fen:
+            raise FactsChanged(locked.pk, "返还金额（分）", confirmation.amount_fen, locked.amount_fen)
+        unit = locked.unit
+        account = confirmation.account or unit.bank_account or unit.si_account
+        if not account:
+            raise AccountRequired(locked.pk)
+        kind = (Commitment.AccountKind.SI if not confirmation.account and not unit.bank_account
+                else Commitment.AccountKind.BANK)
+        commitment = Commitment.objects.create(
+            case=locked, text=commitment_text, accepted_at=clock.now(), accepted_by=actor,
+            channel=channel, origin=origin, read_out=read_out,
+            signatory_name=confirmation.signatory_name, confirmed_size=confirmation.size,
+            confirmed_insured=confirmation.insured, confirmed_amount_fen=confirmation.amount_fen,
+            account_kind=kind, account=account)
+        data = {"commitment_id": commitment.pk, "commitment_version": commitment_text.version,
+                "size": confirmation.size, "insured": confirmation.insured}
+        if confirmation.size != locked.size:
+            data["size_changed"] = [locked.size, confirmation.size]
+        return _commit(locked, Action.APPLIED, to=S.APPLIED, actor=actor, channel=channel,
+                       request_id=request_id, data=data,
+                       reason="代办：已宣读承诺书" if assisted else "")
+
+
+def decline(case: Case, *, actor: User, reason: str = "", channel: str = Channel.ONLINE,
+            request_id: str = "") -> Case:
+    """The enterprise says it does not want the refund (or the agency records that it said so)."""
+    require_actor_for_case(actor, case, Action.DECLINED)
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.DECLINED)
+        return _commit(locked, Action.DECLINED, to=S.DECLINED, actor=actor, reason=reason,
+                       channel=channel, request_id=request_id,
+                       fields={"closed_reason": ClosedReason.ENTERPRISE_DECLINED})
+
+
+def expire_applications(*, actor: User | None = None, today: date | None = None,
+                        region_code: str | None = None, channel: str = Channel.SYSTEM,
+                        request_id: str = "") -> int:
+    """Decline every application whose deadline passed before ``today``; return how many.
+
+    The unit keeps the right to a late claim within the program's window.
+    """
+    require_role(actor, Action.EXPIRED)
+    if actor is not None and region_code:
+        require_region(actor, region_code)
+    expired = Case.objects.application_expired(_today(today))
+    if region_code:
+        expired = expired.in_region(region_code)
+    elif actor is not None:
+        expired = expired.visible_to(actor)
+    return len(_move_many(expired.values_list("pk", flat=True), action=Action.EXPIRED,
+                          to=S.DECLINED, actor=actor, channel=channel, request_id=request_id,
+                          reason="申请期限届满未申请，可在补报期内补报",
+                          fields={"closed_reason": ClosedReason.APPLICATION_EXPIRED},
+                          actor_label="" if actor else "到期处理"))
+
+
+def withdraw(case: Case, *, actor: User, reason: str, channel: str = Channel.CONSOLE,
+             request_id: str = "") -> Case:
+    """Close a case before payment: the enterprise before review, the agency at any open step."""
+    require_actor_for_case(actor, case, Action.WITHDRAWN)
+    if not reason.strip():
+        raise ReasonRequired(_label(Action.WITHDRAWN))
+    by_enterprise = actor.role == Role.ENTERPRISE
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.WITHDRAWN,
+                       ENTERPRISE_WITHDRAW_SOURCES if by_enterprise else None)
+        why = ClosedReason.ENTERPRISE_WITHDREW if by_enterprise else ClosedReason.AGENCY_WITHDREW
+        return _commit(locked, Action.WITHDRAWN, to=S.WITHDRAWN, actor=actor, reason=reason,
+                       channel=channel, request_id=request_id, fields={"closed_reason": why})
+
+
+def reopen_for_late_claim(case: Case, *, actor: User | None, reason: str,
+                          channel: str = Channel.CONSOLE, request_id: str = "",
+                          today: date | None = None,
+                          calendar: WorkCalendar | None = None) -> Case:
+    """A declined case whose unit files a late claim: back to awaiting_application, new deadline."""
+    if actor is not None:
+        require_actor_for_case(actor, case, Action.LATE_CLAIM_REOPENED)
+    today = _today(today)
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.LATE_CLAIM_REOPENED)
+        params = parameters_for(locked.unit.region_code, locked.program)
+        apply_by = deadline_after(calendar or work_calendar(), today, params.application_days)
+        return _commit(locked, Action.LATE_CLAIM_REOPENED, to=S.AWAITING_APPLICATION,
+                       actor=actor, reason=reason, channel=channel, request_id=request_id,
+                       fields={"apply_by": apply_by}, data={"apply_by": apply_by.isoformat()})
+
+
+# --- review --------------------------------------------------------------------------------
+
+def start_review_many(case_ids: Sequence[int], *, actor: User, channel: str, request_id: str,
+                      batch_id: int) -> list[int]:
+    """Put the cases of a new review batch in review (``review.open_review_batch`` calls this)."""
+    require_role(actor, Action.REVIEW_STARTED)
+    ready = (Case.objects.filter(pk__in=case_ids).ready_for_review().values_list("pk", flat=True))
+    return _move_many(list(ready), action=Action.REVIEW_STARTED, to=S.IN_REVIEW, actor=actor,
+                      channel=channel, request_id=request_id, reason=f"联审批次 #{batch_id}")
+
+
+def approve(case: Case, *, actor: User, reason: str = "", channel: str = Channel.CONSOLE,
+            request_id: str = "", today: date | None = None) -> Case:
+    """Approve one case in review once every department of its batch agreed (or none reviews).
+
+    Batches approve their cases when the last department agrees (``review``); this is the
+    agency's own approval, for batches without joint review and for cases approved one by one.
+    """
+    require_actor_for_case(actor, case, Action.APPROVED, roles=(Role.AGENCY,))
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.APPROVED)
+        item = (ReviewItem.objects.filter(case=locked).select_related("batch")
+                .order_by("-batch_id").first())
+        if item is not None:
+            tasks = list(item.batch.tasks.all())
+            waiting = [t.get_department_display() for t in tasks if t.status == t.Status.PENDING]
+            objected = [t.get_department_display() for t in tasks
+                        if t.objections.filter(case=locked).exists()]
+            if waiting or objected:
+                raise ReviewPending(locked.pk, [str(d) for d in waiting + objected])
+        result = _commit(locked, Action.APPROVED, to=S.APPROVED, actor=actor, reason=reason,
+                         channel=channel, request_id=request_id,
+                         fields={"approved_on": _today(today)})
+        if item is not None:
+            ReviewItem.objects.filter(pk=item.pk).update(outcome=ReviewItem.Outcome.APPROVED)
+        return result
+
+
+def settle_many(*, approve_ids: Sequence[int], return_reasons: Mapping[int, str], reject: bool,
+                actor: User, channel: str, request_id: str, today: date) -> tuple[list[int], list[int]]:
+    """Settle a review batch: agreed cases approved; objected ones returned (or rejected)."""
+    approved = _move_many(approve_ids, action=Action.APPROVED, to=S.APPROVED, actor=actor,
+                          sources=[S.IN_REVIEW], channel=channel, request_id=request_id,
+                          reason="各联审部门均同意", fields={"approved_on": today})
+    if reject:
+        sent_back = _move_many(list(return_reasons), action=Action.REJECTED, to=S.REJECTED,
+                               actor=actor, sources=[S.IN_REVIEW], reasons=return_reasons,
+                               channel=channel, request_id=request_id,
+                               fields={"closed_reason": ClosedReason.REVIEW_OBJECTION})
+    else:
+        sent_back = _move_many(list(return_reasons), action=Action.RETURNED, to=S.RETURNED,
+                               actor=actor, sources=[S.IN_REVIEW], reasons=return_reasons,
+                               channel=channel, request_id=request_id)
+    return approved, sent_back
+
+
+def reject(case: Case, *, actor: User, reason: str, channel: str = Channel.CONSOLE,
+           request_id: str = "") -> Case:
+    """The agency refuses the case, with a reason the enterprise will read."""
+    require_actor_for_case(actor, case, Action.REJECTED, roles=(Role.AGENCY,))
+    if not reason.strip():
+        raise ReasonRequired(_label(Action.REJECTED))
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.REJECTED)
+        return _commit(locked, Action.REJECTED, to=S.REJECTED, actor=actor, reason=reason,
+                       channel=channel, request_id=request_id,
+                       fields={"closed_reason": ClosedReason.AGENCY_REJECTED})
+
+
+# --- publicity and holds -------------------------------------------------------------------
+
+def start_publicity_many(case_ids: Sequence[int], *, actor: User, batch: PublicityBatch,
+                         channel: str, request_id: str) -> list[int]:
+    require_role(actor, Action.PUBLICITY_STARTED)
+    return _move_many(case_ids, action=Action.PUBLICITY_STARTED, to=S.IN_PUBLICITY, actor=actor,
+                      channel=channel, request_id=request_id,
+                      reason=f"公示 #{batch.pk}：{batch.start_on} 至 {batch.end_on}")
+
+
+def make_payable_many(case_ids: Sequence[int], *, actor: User, batch: PublicityBatch,
+                      channel: str, request_id: str, today: date) -> list[int]:
+    require_role(actor, Action.MADE_PAYABLE)
+    return _move_many(case_ids, action=Action.MADE_PAYABLE, to=S.PAYABLE, actor=actor,
+                      channel=channel, request_id=request_id, fields={"payable_on": today},
+                      reason=f"公示 #{batch.pk} 期满无异议")
+
+
+def hold_for_objection(case: Case, *, actor: User | None, objector_label: str, reason: str,
+                       channel: str, request_id: str = "") -> Case:
+    """A public objection puts a published case on hold (``publicity.file_objection``)."""
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.OBJECTION_FILED)
+        return _commit(locked, Action.OBJECTION_FILED, to=S.ON_HOLD, actor=actor,
+                       actor_label=objector_label, reason=reason, channel=channel,
+                       request_id=request_id,
+                       fields={"held_from": locked.state, "hold_kind": HoldKind.OBJECTION})
+
+
+def hold(case: Case, *, actor: User, reason: str, channel: str = Channel.CONSOLE,
+         request_id: str = "") -> Case:
+    """Hold a case for a risk check (风险核查); ``release`` puts it back where it was."""
+    require_actor_for_case(actor, case, Action.HELD)
+    if not reason.strip():
+        raise ReasonRequired(_label(Action.HELD))
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.HELD)
+        return _commit(locked, Action.HELD, to=S.ON_HOLD, actor=actor, reason=reason,
+                       channel=channel, request_id=request_id,
+                       fields={"held_from": locked.state, "hold_kind": HoldKind.RISK})
+
+
+def _release_target(case: Case, today: date) -> State:
+    """Where a released case goes: where it was, unless that step finished meanwhile.
+
+    Held from publicity and the period is over → payable; held from review and the batch
+    settled without it → returned (it needs another round).
+    """
+    held_from = State(case.held_from)
+    if held_from == S.IN_PUBLICITY:
+        item = (PublicityItem.objects.filter(case=case).select_related("batch")
+                .order_by("-batch_id").first())
+        if item is None or item.batch.status == PublicityBatch.Status.CLOSED or today > item.batch.end_on:
+            return S.PAYABLE
+    if held_from == S.IN_REVIEW:
+        item = (ReviewItem.objects.filter(case=case).select_related("batch")
+                .order_by("-batch_id").first())
+        if item is None or item.batch.status != item.batch.Status.OPEN:
+            return S.RETURNED
+    return held_from
+
+
+def release(case: Case, *, actor: User, reason: str, channel: str = Channel.CONSOLE,
+            request_id: str = "", today: date | None = None,
+            kind: HoldKind = HoldKind.RISK) -> Case:
+    """End a hold of ``kind``: the case goes back where it was (see ``_release_target``).
+
+    A hold for a public objection ends only by resolving the objection
+    (``publicity.resolve_objection`` passes ``kind=HoldKind.OBJECTION``).
+    """
+    require_actor_for_case(actor, case, Action.RELEASED)
+    today = _today(today)
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.RELEASED)
+        if locked.hold_kind != kind:
+            raise IllegalTransition(locked.pk, _label(Action.RELEASED),
+                                    f"{locked.get_state_display()}（{locked.get_hold_kind_display()}）",
+                                    (str(S.ON_HOLD.label),))
+        target = _release_target(locked, today)
+        fields: dict[str, object] = {}
+        if target == S.PAYABLE:
+            fields["payable_on"] = today
+        return _commit(locked, Action.RELEASED, to=target, actor=actor, reason=reason,
+                       channel=channel, request_id=request_id, fields=fields,
+                       data={"held_from": locked.held_from})
+
+
+def reject_on_objection(case: Case, *, actor: User, reason: str, channel: str,
+                        request_id: str = "") -> Case:
+    """An upheld public objection: the held case is rejected (``publicity.resolve_objection``)."""
+    require_actor_for_case(actor, case, Action.REJECTED, roles=(Role.AGENCY,))
+    with transaction.atomic():
+        locked = _lock(case)
+        _require_state(locked, Action.REJECTED, [S.ON_HOLD])
+        return _commit(locked, Action.REJECTED, to=S.REJECTED, actor=actor, reason=reason,
+                       channel=channel, request_id=request_id,
+                       fields={"closed_reason": ClosedReason.PUBLIC_OBJECTION})
+
+
+# --- re-screening (called by the loader, set-based) ----------------------------------------
+
+def withdraw_ineligible(*, run_id: int, channel: str = Channel.SYSTEM, request_id: str = "") -> int:
+    """Withdraw never-approved open cases that the latest run found no longer eligible."""
+    ids = (Case.objects.filter(screening_run_id=run_id, eligible=False,
+                               state__in=UNAPPROVED_OPEN_STATES).never_approved()
+           .values_list("pk", flat=True))
+    return len(_move_many(list(ids), action=Action.RESCREEN_WITHDRAWN, to=S.WITHDRAWN,
+                          actor=None, actor_label="重新筛查", channel=channel,
+                          request_id=request_id, run_id=run_id,
+                          reason="重新筛查后不再符合条件，见筛查说明",
+                          fields={"closed_reason": ClosedReason.RESCREEN_INELIGIBLE}))
+
+
+def reopen_eligible(*, run_id: int, channel: str = Channel.SYSTEM, request_id: str = "") -> int:
+    """Reopen cases a re-screen had withdrawn once a later run finds them eligible again."""
+    ids = (Case.objects.filter(screening_run_id=run_id, eligible=True, state=S.WITHDRAWN,
+                               closed_reason=ClosedReason.RESCREEN_INELIGIBLE)
+           .values_list("pk", flat=True))
+    return len(_move_many(list(ids), action=Action.RESCREEN_REOPENED, to=S.SCREENED,
+                          actor=None, actor_label="重新筛查", channel=channel,
+                          request_id=request_id, run_id=run_id,
+                          reason="重新筛查后符合条件，恢复办理",
+                          fields={"apply_by": None}))
+
+
+def timeline(case: Case) -> list[CaseEvent]:
+    """The case's events, oldest first."""
+    return list(CaseEvent.objects.for_case(case).select_related("actor"))
