@@ -12,6 +12,8 @@ DEMO_UNITS ?= 20000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 export WENGANG_DATA_DIR := $(abspath $(DATA_DIR))
+DEMO_DIR := $(abspath $(DATA_DIR))/demo
+DEMO := WENGANG_DATA_DIR=$(DEMO_DIR) $(BIN)/wengang
 
 .PHONY: setup system demo test test-sqlite test-postgres bench lint clean
 
@@ -34,12 +36,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The demo city lives in its own data directory, rebuilt from scratch on every run.
 demo: setup
-	$(BIN)/wengang manage migrate --verbosity 0
-	$(BIN)/wengang synth --out $(DATA_DIR)/demo/feeds --units $(DEMO_UNITS) --seed 2020 --region 360100 --year 2019
-	$(BIN)/wengang import $(DATA_DIR)/demo/feeds
-	$(BIN)/wengang screen --snapshot latest --program inclusive-2020 --program difficult-2020 \
-		--as-of 2020-04-15 --region 360100 --out $(DATA_DIR)/demo/screening-2020-04-15.csv
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(DEMO) manage migrate --verbosity 0
+	$(DEMO) synth --out $(DEMO_DIR)/feeds --units $(DEMO_UNITS) --seed 2020 --region 360100 --year 2019
+	$(DEMO) import $(DEMO_DIR)/feeds
+	$(DEMO) screen --snapshot latest --program inclusive-2020 --program difficult-2020 \
+		--as-of 2020-04-15 --region 360100 --out $(DEMO_DIR)/screening-2020-04-15.csv
+	$(DEMO) walkthrough $(DEMO_DIR)/screening-2020-04-15.csv
 
 # The suite runs on SQLite, then its database tests again on PostgreSQL.
 test: setup test-sqlite test-postgres

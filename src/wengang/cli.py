@@ -212,8 +212,10 @@ def manage(args) -> None:
 def _register_django_groups() -> None:
     """Commands that work on the operational database live beside their Django app."""
     from wengang.cases.cli import cases
+    from wengang.demo.walkthrough import walkthrough
 
     main.add_command(cases)
+    main.add_command(walkthrough)
 
 
 _register_django_groups()

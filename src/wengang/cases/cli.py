@@ -21,7 +21,7 @@ console = Console()
 REQUEST_ID = uuid.uuid4().hex[:16]
 
 
-def _setup_django() -> None:
+def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wengang.settings")
     import django
 
@@ -31,7 +31,7 @@ def _setup_django() -> None:
 @click.group()
 def cases() -> None:
     """Cases and workflow (返还案件). 案件办理。"""
-    _setup_django()
+    setup_django()
 
 
 def _errors(function):

@@ -41,6 +41,7 @@ from django.db import connection, transaction
 
 from wengang.accounts.models import User
 from wengang.core.clock import clock
+from wengang.feeds import FeedError, open_snapshot
 from wengang.policy import PolicyError, PolicySet, load_policy
 from wengang.screening import FeedSource, folder_source, snapshot_source
 from wengang.screening.errors import ScreeningError
@@ -141,10 +142,10 @@ def _units_source(record: dict, units_from: Path | None) -> FeedSource:
                             "--units-from with a snapshot or feed folder)")
     try:
         if (path / "manifest.json").exists():
-            source = snapshot_source(path, inputs.get("snapshot_id") or path.name)
+            source = snapshot_source(open_snapshot(path.parent, inputs.get("snapshot_id") or path.name))
         else:
             source = folder_source(path)
-    except ScreeningError as error:
+    except (ScreeningError, FeedError) as error:
         raise InputsChanged(error.zh, error.en) from None
     source.files = {feed: p for feed, p in source.files.items() if feed in ("units", "registry")}
     return source

@@ -1,0 +1,134 @@
+"""The demo scenario: walk the synthetic city from a screening result to payable cases.
+
+On a simulated clock (April–May 2020, May Day holiday included): cases are loaded and notified,
+some enterprises confirm with the commitment letter (recorded by an officer: the portal comes
+later), departments review (one objects to a case), publicity runs its working days, a public
+objection is filed and dismissed, and the cases become payable. Every step goes through the
+services of ``cases`` — the same code the console and the API will call.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+DEMO_REGION = "360100"
+DEMO_PASSWORD = "wengang-demo"  # demo accounts only; printed on purpose
+DEMO_USERS = (  # username, role, department
+    ("nanchang-agency", "agency", ""),
+    ("nanchang-finance", "finance", "finance"),
+    ("nanchang-tax", "department", "tax"),
+    ("nanchang-market", "department", "market"),
+    ("nanchang-ndrc", "department", "ndrc"),
+    ("nanchang-miit", "department", "miit"),
+    ("nanchang-environment", "department", "environment"),
+    ("nanchang-sasac", "department", "sasac"),
+    ("auditor", "auditor", ""),
+    ("admin", "admin", ""),
+)
+
+
+def demo_users():
+    """Create (once) one account per role for the demo city; return them by username."""
+    from wengang.accounts.models import User
+
+    users = {}
+    for username, role, department in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"role": role, "department": department, "region_code": DEMO_REGION,
+                      "is_staff": role == "admin", "is_superuser": role == "admin"})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        users[username] = user
+    return users
+
+
+def _day(day: date, console: Console, what: str) -> None:
+    from wengang.core.clock import clock
+
+    clock.set_today(day)
+    console.print(f"[bold]{day:%Y-%m-%d}[/bold] {what}")
+
+
+@click.command()
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--applications", default=300, show_default=True,
+              help="How many enterprises on the application route confirm in the demo.")
+def walkthrough(result: Path, applications: int) -> None:
+    """Walk a screening result through the whole flow on a simulated clock. 演示全流程。"""
+    from wengang.cases.cli import setup_django
+
+    setup_django()
+    from wengang.cases import services
+    from wengang.cases.models import Case, CommitmentText, ReviewTask
+    from wengang.cases.workflow import Confirmation
+
+    console = Console()
+    users = demo_users()
+    agency = users["nanchang-agency"]
+
+    _day(date(2020, 4, 15), console, "载入筛查结果并告知企业 / load the screening result, notify")
+    summary = services.load_screening(result, actor=agency)
+    console.print(f"  {summary}")
+    services.notify_many(Case.objects.filter(state="screened").in_region(DEMO_REGION), actor=agency)
+
+    _day(date(2020, 4, 16), console, f"{applications} 家企业确认信息并签署承诺书 / enterprises confirm")
+    letter = CommitmentText.objects.order_by("-pk").first()
+    waiting = Case.objects.filter(state="awaiting_application").in_region(DEMO_REGION) \
+        .exclude(unit__bank_account="", unit__si_account="") \
+        .select_related("unit").order_by("pk")[:applications]
+    for case in waiting:
+        services.apply(case, actor=agency, commitment_text=letter, origin="12333 热线",
+                       channel="assisted", read_out=True,
+                       # The screening result carries no headcount yet: recorded as 0 (issue 4).
+                       confirmation=Confirmation(size=case.size, insured=0,
+                                                 amount_fen=case.amount_fen,
+                                                 signatory_name=case.unit.legal_rep_name or "经办人"))
+
+    _day(date(2020, 4, 20), console, "部门联审 / joint review")
+    batches = []
+    for program in ("difficult-2020", "inclusive-2020"):
+        batches += services.open_review_batches(actor=agency, region_code=DEMO_REGION, program=program)
+    objected = None
+    for task in ReviewTask.objects.filter(batch__in=batches).select_related("batch").order_by("pk"):
+        reviewer = next(u for u in users.values() if u.department == task.department)
+        objections = {}
+        if objected is None and task.department == "market":
+            objected = Case.objects.filter(review_items__batch=task.batch).order_by("pk").first()
+            objections = {objected.pk: "市场监管：该单位地址失联，正在核查"}
+        services.record_decision(task, actor=reviewer, objections=objections)
+    if objected is not None:
+        objected.refresh_from_db()
+        services.reject(objected, actor=agency, reason="部门联审异议属实：地址失联")
+
+    _day(date(2020, 4, 29), console, "公示 5 个工作日（含五一假期）/ publicity, 5 working days")
+    publicity = [services.open_publicity(actor=agency, region_code=DEMO_REGION, program=program)
+                 for program in ("difficult-2020", "inclusive-2020")]
+    _day(date(2020, 4, 30), console, "群众异议 / an objection from the public")
+    case = Case.objects.filter(state="in_publicity").in_region(DEMO_REGION).order_by("pk").first()
+    objection = services.file_objection(case, objector_name="王某", objector_contact="13900000000",
+                                        reason="该企业已停业")
+    _day(date(2020, 5, 6), console, "核实异议不成立 / objection dismissed after checking")
+    services.resolve_objection(objection, actor=agency, uphold=False, note="核实企业仍正常经营")
+    batch_end = max(b.end_on for b in publicity)
+    _day(date(2020, 5, 9), console, f"公示期满（{batch_end}）转为待拨付 / publicity over: payable")
+    for batch in publicity:
+        services.close_publicity(batch, actor=agency)
+
+    table = Table(title="南昌市 2020 年稳岗返还：案件状态 / cases by state")
+    for header in ("状态 state", "案件 cases", "金额（元）amount"):
+        table.add_column(header, justify="right" if header != "状态 state" else "left")
+    from django.db.models import Count, Sum
+
+    from wengang.core.money import fen_to_yuan
+
+    for row in Case.objects.in_region(DEMO_REGION).values("state").annotate(
+            n=Count("pk"), fen=Sum("amount_fen")).order_by("state"):
+        table.add_row(row["state"], f"{row['n']:,}", fen_to_yuan(row["fen"] or 0, grouping=True))
+    console.print(table)
+    console.print(f"演示账户（密码 {DEMO_PASSWORD}）/ demo logins: " +
+                  ", ".join(name for name, _, _ in DEMO_USERS))
