@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_synth_import import ROOT, WENGANG, Step, machine, run  # noqa: E402
+from bench_synth_import import ROOT, WENGANG, Step, machine, run
 
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 START, END = "<!-- bench_screen:start -->", "<!-- bench_screen:end -->"

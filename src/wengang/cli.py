@@ -57,7 +57,7 @@ def synth(out_dir, units, seed, region_code, year, as_of, file_format, dirty) ->
               default=None, help="Also write every problem to this file (.csv or .xlsx).")
 def import_(feed_dir, store_dir, report_path) -> None:
     """Validate a feed set and store it as a snapshot. 校验并导入部门数据。"""
-    from wengang.feeds import FeedSetInvalid, FeedError, import_feed_set
+    from wengang.feeds import FeedError, FeedSetInvalid, import_feed_set
 
     store_dir = store_dir or Path(os.environ.get("WENGANG_DATA_DIR", "var")) / "snapshots"
     try:

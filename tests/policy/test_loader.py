@@ -5,8 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from wengang.policy import (ExpressionNotAllowed, OverrideNotAllowed, ParameterNotInForce,
-                            PolicyFileError, UnknownParameter, UnknownProgram, load_policy)
+from wengang.policy import (
+    ExpressionNotAllowed,
+    OverrideNotAllowed,
+    ParameterNotInForce,
+    PolicyFileError,
+    UnknownParameter,
+    UnknownProgram,
+    load_policy,
+)
 from wengang.policy.expressions import parse_expression
 from wengang.policy.loader import load_program
 

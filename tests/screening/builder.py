@@ -85,7 +85,7 @@ def write_feeds(folder: Path, units: list[Unit], *, year: int, as_of: str,
             writer.writerow(header)
             writer.writerows(["" if v is None else v for v in row] for row in rows)
 
-    phone = lambda u: u.contact_phone or f"138{u.number:08d}"  # noqa: E731
+    phone = lambda u: u.contact_phone or f"138{u.number:08d}"
     write("units", ["uscc", "name", "unit_type", "region_code", "industry_code", "registered_on",
                     "ui_insured_since", "is_labour_dispatch", "legal_rep_name", "legal_rep_id",
                     "contact_phone", "bank_name", "bank_account", "si_account"],

@@ -16,7 +16,7 @@ from wengang.demo.synth import CitySpec, write_city
 from wengang.screening import folder_source, screen
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
-from pandas_reference import screen_2020  # noqa: E402
+from pandas_reference import screen_2020
 
 AS_OF = date(2020, 4, 15)
 COLUMNS = ("eligible", "amount", "size", "route", "layoff_rate", "failed")

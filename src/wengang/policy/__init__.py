@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import (ExpressionNotAllowed, OverrideNotAllowed, ParameterNotInForce, PolicyError,
-                     PolicyFileError, UnknownParameter, UnknownProgram)
+from .errors import (
+    ExpressionNotAllowed,
+    OverrideNotAllowed,
+    ParameterNotInForce,
+    PolicyError,
+    PolicyFileError,
+    UnknownParameter,
+    UnknownProgram,
+)
 from .features import FEATURES, Feature
 from .loader import RegionOverrides, load_program, load_region_overrides, parse_value
 from .model import Parameter, Program, ResolvedProgram, Rule

@@ -56,12 +56,11 @@ def parse_expression(text: str, *, names: Iterable[str], where: str = "") -> exp
                 f"{location_en}{kind} is not allowed in expression {text!r} (only columns, "
                 "literals, arithmetic, comparisons, logic and a few functions)",
             )
-        if isinstance(node, exp.Column):
-            if node.table or node.name not in known:
-                raise ExpressionNotAllowed(
-                    f"{location}表达式引用了未知的名称 {node.sql(DIALECT)!r}：{text!r}",
-                    f"{location_en}unknown name {node.sql(DIALECT)!r} in expression {text!r}",
-                )
+        if isinstance(node, exp.Column) and (node.table or node.name not in known):
+            raise ExpressionNotAllowed(
+                f"{location}表达式引用了未知的名称 {node.sql(DIALECT)!r}：{text!r}",
+                f"{location_en}unknown name {node.sql(DIALECT)!r} in expression {text!r}",
+            )
     return tree
 
 

@@ -8,10 +8,10 @@ Numbers are read from the YAML text itself (not through floats), so 0.055 stays 
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -171,8 +171,8 @@ def _parameter(file: _File, name: str, node: Node) -> Parameter:
 
 def _dated_values(file: _File, node: Node, *, unit: str, choices: tuple[str, ...]):
     values: list[tuple[date, Value | None]] = []
-    for key, value_node in file.mapping(node, any_keys=True).items():
-        key_node = next(k for k, v in node.value if v is value_node)
+    file.mapping(node, any_keys=True)  # a mapping without duplicate dates
+    for key_node, value_node in node.value:
         start = file.day(key_node)
         if isinstance(value_node, ScalarNode) and value_node.tag.endswith(":null"):
             values.append((start, None))

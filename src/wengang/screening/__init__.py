@@ -8,5 +8,15 @@ from .inputs import FeedSource, folder_source, snapshot_source
 from .risk import RISK_IDS, RiskThresholds
 from .run import Screening, screen
 
-__all__ = ["FeedSource", "InputError", "OutputError", "RISK_IDS", "RiskThresholds", "Screening",
-           "ScreeningError", "folder_source", "screen", "snapshot_source"]
+__all__ = [
+           "RISK_IDS",
+           "FeedSource",
+           "InputError",
+           "OutputError",
+           "RiskThresholds",
+           "Screening",
+           "ScreeningError",
+           "folder_source",
+           "screen",
+           "snapshot_source",
+]

@@ -9,6 +9,7 @@ from wengang.policy import ResolvedProgram
 from wengang.policy.expressions import literal, to_sql
 from wengang.policy.templates import quote, template_sql
 
+
 def _name_sql(resolved: ResolvedProgram, extra: dict[str, str]):
     """How a template placeholder is read: derived SQL, a parameter literal, or a column."""
     def value_of(name: str) -> str:

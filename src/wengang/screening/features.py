@@ -9,6 +9,7 @@ from datetime import date
 
 from wengang.core.sizing import size_class_sql
 
+
 def feature_parameters(*, assessment_year: int, as_of: date) -> dict[str, object]:
     """The bound values every features statement uses."""
     y = assessment_year

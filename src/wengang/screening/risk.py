@@ -7,7 +7,6 @@ defaults below; a city tunes them in its screening settings.
 from dataclasses import dataclass
 
 
-
 @dataclass(frozen=True)
 class RiskThresholds:
     shared_account_units: int = 3        # one bank account receiving for this many units or more
@@ -19,11 +18,13 @@ class RiskThresholds:
     young_unit_base_fen: int = 5_000_000  # …with a premium base of at least 50,000 yuan
 
 
+DEFAULT_THRESHOLDS = RiskThresholds()
+
 RISK_IDS = ("shared_bank_account", "shared_phone", "legal_rep_many_units", "headcount_jump_q4",
             "young_unit_large_base")
 
 
-def risk_sql(table: str, *, features: str, thresholds: RiskThresholds = RiskThresholds()) -> str:
+def risk_sql(table: str, *, features: str, thresholds: RiskThresholds = DEFAULT_THRESHOLDS) -> str:
     """Create ``table``, per unit of ``features``: ``risk`` (ids joined by ``;``, sorted) and ``risk_reasons`` (Chinese)."""
     t = thresholds
     return f"""

@@ -11,8 +11,8 @@ the record's ``created_at``.
 
 import json
 import os
-import re
 import platform
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from .errors import InputError, OutputError
 from .evaluate import output_sql, results_sql
 from .features import feature_parameters, features_sql
 from .inputs import FeedSource, _sha256, register_views
-from .risk import RiskThresholds, risk_sql
+from .risk import DEFAULT_THRESHOLDS, RiskThresholds, risk_sql
 
 RESULT_TABLE = "wg_results"
 Progress = Callable[[str], None]
@@ -134,7 +134,7 @@ def _jsonable(value: object) -> object:
 
 def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code: str,
            settings: Mapping[str, str] | None = None, policy: PolicySet | None = None,
-           risk: RiskThresholds = RiskThresholds(), progress: Progress | None = None) -> Screening:
+           risk: RiskThresholds = DEFAULT_THRESHOLDS, progress: Progress | None = None) -> Screening:
     """Decide every unit of ``region_code`` under each program as of ``as_of``."""
     step = progress or (lambda _label: None)
     settings = dict(settings or {})

@@ -8,14 +8,13 @@ program, size, industry sector and region, with the units that win or lose money
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
 from wengang.policy import PolicySet, load_policy
 
 from .inputs import FeedSource
-from .risk import RiskThresholds
+from .risk import DEFAULT_THRESHOLDS
 from .run import Progress, connect, evaluate, prepare_features, resolve_programs
 
 BASELINE, SCENARIO = "wg_baseline", "wg_scenario"
@@ -110,7 +109,7 @@ def simulate(source: FeedSource, *, programs: list[str], as_of: date, region_cod
                                 settings=scenario_settings)
     con = connect()
     tables = prepare_features(con, source, years={r.program.assessment_year for r in baseline},
-                              as_of=as_of, region_code=region_code, risk=RiskThresholds(), step=step)
+                              as_of=as_of, region_code=region_code, risk=DEFAULT_THRESHOLDS, step=step)
     # Unit attributes (industry, region) do not depend on the year: any features table has them.
     con.execute(f"CREATE OR REPLACE TEMP VIEW wg_features_any AS "
                 f"SELECT uscc, industry_division, region_code FROM {next(iter(tables.values()))[0]}")
