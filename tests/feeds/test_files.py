@@ -256,6 +256,34 @@ def test_mixed_formats_in_one_feed_set(tmp_path, store):
                                                                 store).id
 
 
+@pytest.mark.parametrize(("typed", "fen"), [
+    (106807951.42, 10680795142), (0.1, 10), (1234.5, 123450), (19.99, 1999), (0.29, 29)])
+def test_money_typed_as_an_excel_number_is_read_exactly(tmp_path, store, typed, fen):
+    """Excel keeps 106807951.42 as a binary float; the reader must not see 106807951.420000002."""
+    import pyarrow.parquet as pq
+    import xlsxwriter
+
+    folder = write_feed_set(tmp_path / "feeds")
+    records = valid_rows()["contributions"]
+    (folder / "contributions.csv").unlink()
+    columns = list(records[0])
+    workbook = xlsxwriter.Workbook(str(folder / "contributions.xlsx"))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, columns)
+    for row, record in enumerate(records, start=1):
+        for position, column in enumerate(columns):
+            if record[column] == "":
+                continue
+            if column in ("due", "paid"):
+                sheet.write_number(row, position, typed if row == 1 else float(record[column]))
+            else:
+                sheet.write_string(row, position, record[column])
+    workbook.close()
+    snapshot = import_feed_set(folder, store)
+    first = pq.read_table(snapshot.path("contributions")).slice(0, 1).to_pylist()[0]
+    assert first["due_fen"] == fen and first["paid_fen"] == fen
+
+
 def test_xlsx_rows_are_numbered_as_excel_shows_them(tmp_path, store):
     import xlsxwriter
 

@@ -393,7 +393,8 @@ def _read_xlsx(engine: Engine, source: SourceFile, table: str) -> tuple[RawFeed 
         return None, [_header_mismatch(source, names, sheet=sheets[0])]
     data = cells.slice(header_index + 1)
     arrays = {"_i": pa.array(range(data.num_rows), pa.int64())}
-    arrays |= {f"c{k}": data.column(k).cast(pa.string()) for k in range(data.num_columns)}
+    arrays |= {f"c{k}": _shortest_numbers(data.column(k).cast(pa.string()))
+               for k in range(data.num_columns)}
     view = f"xlsx_{source.feed.name}"
     engine.connection.register(view, pa.table(arrays))
     try:
@@ -404,6 +405,25 @@ def _read_xlsx(engine: Engine, source: SourceFile, table: str) -> tuple[RawFeed 
     # Excel numbers rows from 1: the header sits on row header_index + 1.
     return _finish(engine, source, table, header, loaded=loaded, row_base=header_index + 2,
                    problems=list(header.problems))
+
+
+_FLOAT_NOISE = r"^-?[0-9]+\.[0-9]*[0-9]{9}$"
+
+
+def _shortest_numbers(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Undo float noise of numeric cells: ``106807951.420000002`` → ``106807951.42``.
+
+    Excel stores numbers as binary floats and the reader prints all their digits, so a money
+    cell typed as 106807951.42 would fail "at most 2 decimals". The shortest text that reads
+    back as the same float is what the person typed; other text is left alone.
+    """
+    noisy = pc.match_substring_regex(column, _FLOAT_NOISE)
+    if not pc.any(noisy).as_py():
+        return column
+    values = column.to_pylist()
+    for index in pc.indices_nonzero(pc.fill_null(noisy, False)).to_pylist():
+        values[index] = repr(float(values[index]))
+    return pa.chunked_array([pa.array(values, pa.string())])
 
 
 # -- Parquet ----------------------------------------------------------------------------------
