@@ -12,19 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from wengang.core.ids import uscc_check_char
+from tests.screening.builder import make_uscc
 from wengang.policy import PolicySet, load_policy
-
-ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
-def make_uscc(number: int, region: str = "360102") -> str:
-    body = ""
-    for _ in range(9):
-        number, digit = divmod(number, 31)
-        body = ALPHABET[digit] + body
-    first17 = "91" + region + body
-    return first17 + uscc_check_char(first17)
 
 
 @dataclass

@@ -6,17 +6,13 @@
 """
 
 
-class SynthError(ValueError):
+from wengang.core.errors import CoreError
+
+
+class SynthError(CoreError):
     """Base of the generator's errors; ``str()`` gives the Chinese message, then the English."""
 
     code = "synth"
-
-    def __init__(self, zh: str, en: str, *, code: str | None = None) -> None:
-        self.zh = zh
-        self.en = en
-        if code is not None:
-            self.code = code
-        super().__init__(f"{zh} / {en}")
 
 
 class SynthSpecError(SynthError):
