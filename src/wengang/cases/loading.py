@@ -28,7 +28,6 @@ already loaded for the same programs and region is refused (``StaleRun``): it wo
 newer decisions. The SQL itself lives in ``loading_sql``.
 """
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -45,7 +44,7 @@ from wengang.feeds import FeedError, open_snapshot
 from wengang.policy import PolicyError, PolicySet, load_policy
 from wengang.screening import FeedSource, folder_source, snapshot_source
 from wengang.screening.errors import ScreeningError
-from wengang.screening.inputs import register_views
+from wengang.screening.inputs import register_views, sha256_file
 
 from . import loading_sql as sql
 from . import workflow
@@ -93,14 +92,6 @@ class LoadSummary:
 
 
 # --- the run record ------------------------------------------------------------------------
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def record_path_for(result_path: Path) -> Path:
     return result_path.with_name(result_path.stem + ".run.json")
@@ -154,7 +145,7 @@ def _units_source(record: dict, units_from: Path | None) -> FeedSource:
 def _check_inputs(source: FeedSource, record: dict) -> None:
     expected = record["inputs"]["sha256"]
     for feed, path in source.files.items():
-        if feed in expected and sha256_of(path) != expected[feed]:
+        if feed in expected and sha256_file(path) != expected[feed]:
             raise InputsChanged(
                 f"{path}：与筛查时的数据不一致（SHA-256 不同）；请使用筛查所用的快照，或重新筛查",
                 f"{path}: not the data the run screened (SHA-256 differs); use the run's "
@@ -398,12 +389,12 @@ def load_screening(result_path: Path | str, *, actor: User | None = None,
         raise ResultError(f"{result_path}：找不到结果文件", f"{result_path}: no such result file")
     record = read_record(result_path)
     step("核对结果文件 / checking the result")
-    result_sha = sha256_of(result_path)
+    result_sha = sha256_file(result_path)
     if result_sha != record["output"]["sha256"]:
         raise ResultError(f"{result_path}：文件与运行记录不一致（SHA-256 不同），可能已被修改",
                           f"{result_path}: does not match its run record (SHA-256 differs); "
                           "it may have been edited")
-    record_sha = sha256_of(record_path_for(result_path))
+    record_sha = sha256_file(record_path_for(result_path))
     existing = ScreeningRun.objects.filter(record_sha256=record_sha).first()
     if existing is not None and existing.loaded_at is not None and not force:
         return LoadSummary(run_id=existing.pk, already_loaded=True,

@@ -54,13 +54,14 @@ class FeedSource:
 
     def start_hashing(self, pool: ThreadPoolExecutor) -> None:
         """Hash the inputs on another thread while DuckDB works (hashlib releases the GIL)."""
-        self._hashes = {name: pool.submit(_sha256, path) for name, path in self.files.items()}
+        self._hashes = {name: pool.submit(sha256_file, path) for name, path in self.files.items()}
 
     def hashes(self) -> dict[str, str]:
         return {name: future.result() for name, future in sorted(self._hashes.items())}
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in large chunks (the fingerprint in run records)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):

@@ -28,7 +28,7 @@ from wengang.policy import PolicySet, ResolvedProgram, load_policy
 from .errors import InputError, OutputError
 from .evaluate import output_sql, results_sql
 from .features import feature_parameters, features_sql
-from .inputs import FeedSource, _sha256, register_views
+from .inputs import FeedSource, register_views, sha256_file
 from .risk import DEFAULT_THRESHOLDS, RiskThresholds, risk_sql
 
 RESULT_TABLE = "wg_results"
@@ -120,7 +120,7 @@ class Screening:
                 }
                 for r in self.programs
             },
-            "output": {"path": out.name, "rows": rows, "sha256": _sha256(out)},
+            "output": {"path": out.name, "rows": rows, "sha256": sha256_file(out)},
         }
 
 
