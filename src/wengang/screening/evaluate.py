@@ -93,34 +93,35 @@ def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]]) ->
     union = "\nUNION ALL\n".join(program_sql(r, features=f, risk=k) for r, f, k in programs)
     return f"""
     CREATE OR REPLACE TEMP TABLE {table} AS
-    WITH raw AS ({union}),
-    ranked AS (
-        SELECT *,
-            CASE WHEN eligible AND stacking_group IS NOT NULL THEN
-                row_number() OVER (PARTITION BY uscc, stacking_group, eligible
-                                   ORDER BY amount_fen DESC, stacking_rank)
-            END AS stacking_position,
-            first_value(program_name) OVER (PARTITION BY uscc, stacking_group, eligible
-                                            ORDER BY amount_fen DESC, stacking_rank) AS kept_name,
-            first_value(amount_fen) OVER (PARTITION BY uscc, stacking_group, eligible
-                                          ORDER BY amount_fen DESC, stacking_rank) AS kept_fen
+    WITH raw AS MATERIALIZED ({union}),
+    -- Only units eligible under two programs of a group need settling: a small aggregate,
+    -- not a window over every row.
+    kept AS (
+        SELECT uscc, stacking_group,
+            arg_max(program, struct_pack(amount := amount_fen, rank := -stacking_rank)) AS kept_program,
+            arg_max(program_name, struct_pack(amount := amount_fen, rank := -stacking_rank)) AS kept_name,
+            max(amount_fen) AS kept_fen
         FROM raw
+        WHERE eligible AND stacking_group IS NOT NULL
+        GROUP BY uscc, stacking_group
+        HAVING count(*) > 1
     ),
     settled AS (
-        SELECT
-            uscc, program, size, layoff_rate, risk, risk_reasons,
-            CASE WHEN stacking_position > 1 THEN false ELSE eligible END AS eligible,
-            CASE WHEN stacking_position > 1 THEN 0 ELSE amount_fen END AS amount_fen,
-            CASE WHEN stacking_position > 1 THEN 'none' ELSE route END AS route,
-            CASE WHEN stacking_position > 1 THEN list_sort(list_append(failed, 'stacking'))
-                 ELSE failed END AS failed,
-            CASE WHEN stacking_position > 1 THEN
-                '不符合条件：不重复享受，已享受' || kept_name || ' ' || printf('%,.2f', kept_fen / 100.0)
-                || ' 元（金额较高）；本项目测算 ' || printf('%,.2f', amount_fen / 100.0) || ' 元'
-                 ELSE explanation END AS explanation
-        FROM ranked
+        SELECT r.*, (k.uscc IS NOT NULL AND r.eligible AND r.program <> k.kept_program) AS stacked_out,
+               k.kept_name, k.kept_fen
+        FROM raw r LEFT JOIN kept k ON k.uscc = r.uscc AND k.stacking_group = r.stacking_group
     )
-    SELECT * FROM settled
+    SELECT
+        uscc, program, size, layoff_rate, risk, risk_reasons,
+        CASE WHEN stacked_out THEN false ELSE eligible END AS eligible,
+        CASE WHEN stacked_out THEN 0 ELSE amount_fen END AS amount_fen,
+        CASE WHEN stacked_out THEN 'none' ELSE route END AS route,
+        CASE WHEN stacked_out THEN list_sort(list_append(failed, 'stacking')) ELSE failed END AS failed,
+        CASE WHEN stacked_out THEN
+            '不符合条件：不重复享受，已享受' || kept_name || ' ' || printf('%,.2f', kept_fen / 100.0)
+            || ' 元（金额较高）；本项目测算 ' || printf('%,.2f', amount_fen / 100.0) || ' 元'
+             ELSE explanation END AS explanation
+    FROM settled
     """
 
 

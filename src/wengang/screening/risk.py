@@ -25,19 +25,28 @@ RISK_IDS = ("shared_bank_account", "shared_phone", "legal_rep_many_units", "head
 
 
 def risk_sql(table: str, *, features: str, thresholds: RiskThresholds = DEFAULT_THRESHOLDS) -> str:
-    """Create ``table``, per unit of ``features``: ``risk`` (ids joined by ``;``, sorted) and ``risk_reasons`` (Chinese)."""
+    """Create ``table``, per unit of ``features``: ``risk`` (ids joined by ``;``, sorted) and
+    ``risk_reasons`` (Chinese). Sharing is counted by grouping, then joined back to each unit."""
     t = thresholds
     return f"""
     CREATE OR REPLACE TEMP TABLE {table} AS
-    WITH counted AS (
-        SELECT uscc, year_end_insured, q3_end_insured, premium_base_fen, registered_on,
-            CASE WHEN bank_account IS NULL THEN 0
-                 ELSE count(*) OVER (PARTITION BY bank_account) END AS account_units,
-            CASE WHEN contact_phone IS NULL THEN 0
-                 ELSE count(*) OVER (PARTITION BY contact_phone) END AS phone_units,
-            CASE WHEN legal_rep_id IS NULL THEN 0
-                 ELSE count(*) OVER (PARTITION BY legal_rep_id) END AS rep_units
-        FROM {features}
+    WITH accounts AS (
+        SELECT bank_account, count(*) AS n FROM {features} WHERE bank_account IS NOT NULL GROUP BY ALL
+    ),
+    phones AS (
+        SELECT contact_phone, count(*) AS n FROM {features} WHERE contact_phone IS NOT NULL GROUP BY ALL
+    ),
+    reps AS (
+        SELECT legal_rep_id, count(*) AS n FROM {features} WHERE legal_rep_id IS NOT NULL GROUP BY ALL
+    ),
+    counted AS (
+        SELECT f.uscc, f.year_end_insured, f.q3_end_insured, f.premium_base_fen, f.registered_on,
+            coalesce(a.n, 0) AS account_units, coalesce(p.n, 0) AS phone_units,
+            coalesce(r.n, 0) AS rep_units
+        FROM {features} f
+        LEFT JOIN accounts a USING (bank_account)
+        LEFT JOIN phones p USING (contact_phone)
+        LEFT JOIN reps r USING (legal_rep_id)
     ),
     flagged AS (
         SELECT uscc,
