@@ -45,9 +45,22 @@ def test_a_region_override_applies_to_its_own_units_only():
     assert policy.resolve("inclusive-2020", on=date(2020, 4, 15), region_code="360100").parameters["exclude_abnormal"] is True
 
 
-def test_the_documented_local_program_loads_and_binds():
-    resolved = load_policy(EXAMPLES).resolve("smallfirm-2020", on=date(2020, 4, 15), region_code="360100")
-    assert "30000 * (year_end_insured)" in resolved.amount_sql.replace("(", "(").replace("  ", " ")
+def test_the_documented_local_program_screens_units(tmp_path):
+    import csv
+
+    from tests.screening.builder import Unit, write_feeds
+    from wengang.screening import folder_source, screen
+
+    feeds = write_feeds(tmp_path / "feeds", [Unit(1, insured=10), Unit(2, insured=60)],
+                        year=2019, as_of="2020-04-15")
+    run = screen(folder_source(feeds), programs=["smallfirm-2020"], as_of=date(2020, 4, 15),
+                 region_code="360100", policy=load_policy(EXAMPLES))
+    run.write(tmp_path / "out.csv")
+    with (tmp_path / "out.csv").open(encoding="utf-8") as handle:
+        first, second = csv.DictReader(handle)
+    assert (first["eligible"], first["amount"]) == ("true", "3000.00")
+    assert "年末参保 10 人 × 每人 300.00 元 = 3,000.00 元" in first["explanation"]
+    assert (second["eligible"], second["failed"]) == ("false", "small_firm")
 
 
 def test_set_beats_the_region_and_the_national_value():

@@ -74,6 +74,15 @@ class Size(StrEnum):
     def is_decided(self) -> bool:
         return self not in (Size.SME, Size.UNKNOWN)
 
+    @property
+    def label_zh(self) -> str:
+        """The name people read (lists, notices, charts)."""
+        return _SIZE_LABELS[self]
+
+
+_SIZE_LABELS = {Size.LARGE: "大型", Size.MEDIUM: "中型", Size.SMALL: "小型", Size.MICRO: "微型",
+                Size.SME: "中小微型（未细分）", Size.UNKNOWN: "无法确定"}
+
 
 # What each class leaves possible; the join of several answers is the class of their union.
 _EXACT = (Size.LARGE, Size.MEDIUM, Size.SMALL, Size.MICRO)

@@ -4,11 +4,11 @@ from rich.console import Group
 from rich.table import Table
 
 from wengang.core.money import fen_to_yuan
+from wengang.core.sizing import Size
 
 from .run import Screening
 
-SIZE_NAMES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型",
-              "sme": "中小微（未细分）", "unknown": "无法判定"}
+SIZE_NAMES = {size.value: size.label_zh for size in Size}
 ROUTE_NAMES = {"automatic": "免申即享", "application": "申请（确认+承诺）", "none": "不符合"}
 
 

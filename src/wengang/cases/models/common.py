@@ -4,17 +4,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wengang.core.regions import RegionLevel, get_region
+from wengang.core.sizing import Size as CoreSize
 
-
-class Size(models.TextChoices):
-    """Enterprise size as screening decides it (core.sizing.Size)."""
-
-    LARGE = "large", _("大型")
-    MEDIUM = "medium", _("中型")
-    SMALL = "small", _("小型")
-    MICRO = "micro", _("微型")
-    SME = "sme", _("中小微型（未细分）")
-    UNKNOWN = "unknown", _("无法确定")
+# Enterprise size as screening decides it: the classes and names of core.sizing.Size.
+Size = models.TextChoices("Size", [(size.name, (size.value, _(size.label_zh))) for size in CoreSize])
 
 
 class Route(models.TextChoices):
