@@ -104,8 +104,10 @@ def test_an_unknown_column_stops_the_run(feeds, tmp_path):
 def test_a_value_that_does_not_convert_points_to_wengang_import(feeds, tmp_path):
     text = (feeds / "contributions.csv").read_text(encoding="utf-8").replace("2019-05,12,", "2019-05,twelve,", 1)
     (feeds / "contributions.csv").write_text(text, encoding="utf-8")
-    with pytest.raises(InputError, match="wengang import"):
+    with pytest.raises(InputError, match="wengang import") as raised:
         _run(feeds, tmp_path / "x.csv")
+    # The reader names the line and the value, so the operator can find the cell.
+    assert "twelve" in str(raised.value) and "Line" in str(raised.value)
 
 
 def test_an_output_that_is_neither_csv_nor_parquet_is_refused(feeds, tmp_path):

@@ -81,52 +81,45 @@ def program_sql(resolved: ResolvedProgram, *, features: str, risk: str) -> str:
     """
 
 
-def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]]) -> str:
-    """Create ``table``: all programs' rows with stacking settled.
+def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]]) -> list[str]:
+    """Statements creating ``table``: all programs' rows, then stacking settled in place.
 
     ``programs`` pairs each resolved program with its features and risk tables (one pair per
     assessment year).
 
     In a stacking group a unit eligible for several programs keeps the largest amount (ties: the
     lower rank, e.g. the inclusive refund); the others become ineligible with rule ``stacking``.
+    Only units eligible under two programs of a group need settling, so they are updated in
+    place: a small aggregate and a few rows, not a second copy of every row and its text.
     """
     union = "\nUNION ALL\n".join(program_sql(r, features=f, risk=k) for r, f, k in programs)
-    return f"""
-    CREATE OR REPLACE TEMP TABLE {table} AS
-    WITH raw AS MATERIALIZED ({union}),
-    -- Only units eligible under two programs of a group need settling: a small aggregate,
-    -- not a window over every row.
-    kept AS (
+    return [f"CREATE OR REPLACE TEMP TABLE {table} AS {union}", f"""
+    UPDATE {table} AS r SET
+        eligible = false,
+        amount_fen = 0,
+        route = 'none',
+        failed = list_sort(list_append(r.failed, 'stacking')),
+        explanation = '不符合条件：不重复享受，已享受' || k.kept_name || ' '
+            || printf('%,.2f', k.kept_fen / 100.0) || ' 元（金额较高）；本项目测算 '
+            || printf('%,.2f', r.amount_fen / 100.0) || ' 元'
+    FROM (
         SELECT uscc, stacking_group,
             arg_max(program, struct_pack(amount := amount_fen, rank := -stacking_rank)) AS kept_program,
             arg_max(program_name, struct_pack(amount := amount_fen, rank := -stacking_rank)) AS kept_name,
             max(amount_fen) AS kept_fen
-        FROM raw
+        FROM {table}
         WHERE eligible AND stacking_group IS NOT NULL
         GROUP BY uscc, stacking_group
         HAVING count(*) > 1
-    ),
-    settled AS (
-        SELECT r.*, (k.uscc IS NOT NULL AND r.eligible AND r.program <> k.kept_program) AS stacked_out,
-               k.kept_name, k.kept_fen
-        FROM raw r LEFT JOIN kept k ON k.uscc = r.uscc AND k.stacking_group = r.stacking_group
-    )
-    SELECT
-        uscc, program, size, layoff_rate, risk, risk_reasons,
-        CASE WHEN stacked_out THEN false ELSE eligible END AS eligible,
-        CASE WHEN stacked_out THEN 0 ELSE amount_fen END AS amount_fen,
-        CASE WHEN stacked_out THEN 'none' ELSE route END AS route,
-        CASE WHEN stacked_out THEN list_sort(list_append(failed, 'stacking')) ELSE failed END AS failed,
-        CASE WHEN stacked_out THEN
-            '不符合条件：不重复享受，已享受' || kept_name || ' ' || printf('%,.2f', kept_fen / 100.0)
-            || ' 元（金额较高）；本项目测算 ' || printf('%,.2f', amount_fen / 100.0) || ' 元'
-             ELSE explanation END AS explanation
-    FROM settled
-    """
+    ) AS k
+    WHERE r.uscc = k.uscc AND r.stacking_group = k.stacking_group AND r.eligible
+      AND r.program <> k.kept_program
+    """]
 
 
-def output_sql(table: str) -> str:
-    """The result contract of FEEDS.md (plus ``risk``), sorted so equal inputs give equal bytes."""
+def output_sql(table: str, *, ordered: bool = False) -> str:
+    """The result contract of FEEDS.md (plus ``risk``), sorted so equal inputs give equal bytes;
+    ``ordered`` when ``table`` already reads in that order (slices written sorted)."""
     return f"""
     SELECT
         uscc,
@@ -141,5 +134,5 @@ def output_sql(table: str) -> str:
                                                                      AS explanation,
         risk
     FROM {table}
-    ORDER BY uscc, program
+    {"" if ordered else "ORDER BY uscc, program"}
     """

@@ -24,29 +24,41 @@ RISK_IDS = ("shared_bank_account", "shared_phone", "legal_rep_many_units", "head
             "young_unit_large_base")
 
 
+SHARING = {"accounts": "bank_account", "phones": "contact_phone", "reps": "legal_rep_id"}
+"""What units may share, by the table counting it: ``wg_shared_<name>`` (see ``sharing_sql``)."""
+
+
+def sharing_sql() -> list[str]:
+    """Statements counting, over every unit of the region screened, the accounts, phones and
+    legal representatives that several units share (``$region_prefix``).
+
+    Counted once per run over the whole population, so a run screened in slices of units
+    flags exactly what one pass would. Only values held by two units or more are kept: the
+    tables stay small, and a unit missing from them holds its value alone.
+    """
+    return [f"""
+    CREATE OR REPLACE TEMP TABLE wg_shared_{name} AS
+    SELECT {column}, count(*) AS n FROM units
+    WHERE region_code LIKE $region_prefix AND {column} IS NOT NULL
+    GROUP BY {column} HAVING count(*) > 1
+    """ for name, column in SHARING.items()]
+
+
 def risk_sql(table: str, *, features: str, thresholds: RiskThresholds = DEFAULT_THRESHOLDS) -> str:
     """Create ``table``, per unit of ``features``: ``risk`` (ids joined by ``;``, sorted) and
-    ``risk_reasons`` (Chinese). Sharing is counted by grouping, then joined back to each unit."""
+    ``risk_reasons`` (Chinese). Sharing comes from the tables of ``sharing_sql``."""
     t = thresholds
     return f"""
     CREATE OR REPLACE TEMP TABLE {table} AS
-    WITH accounts AS (
-        SELECT bank_account, count(*) AS n FROM {features} WHERE bank_account IS NOT NULL GROUP BY ALL
-    ),
-    phones AS (
-        SELECT contact_phone, count(*) AS n FROM {features} WHERE contact_phone IS NOT NULL GROUP BY ALL
-    ),
-    reps AS (
-        SELECT legal_rep_id, count(*) AS n FROM {features} WHERE legal_rep_id IS NOT NULL GROUP BY ALL
-    ),
-    counted AS (
+    WITH counted AS (
         SELECT f.uscc, f.year_end_insured, f.q3_end_insured, f.premium_base_fen, f.registered_on,
-            coalesce(a.n, 0) AS account_units, coalesce(p.n, 0) AS phone_units,
-            coalesce(r.n, 0) AS rep_units
+            CASE WHEN f.bank_account IS NULL THEN 0 ELSE coalesce(a.n, 1) END AS account_units,
+            CASE WHEN f.contact_phone IS NULL THEN 0 ELSE coalesce(p.n, 1) END AS phone_units,
+            CASE WHEN f.legal_rep_id IS NULL THEN 0 ELSE coalesce(r.n, 1) END AS rep_units
         FROM {features} f
-        LEFT JOIN accounts a USING (bank_account)
-        LEFT JOIN phones p USING (contact_phone)
-        LEFT JOIN reps r USING (legal_rep_id)
+        LEFT JOIN wg_shared_accounts a USING (bank_account)
+        LEFT JOIN wg_shared_phones p USING (contact_phone)
+        LEFT JOIN wg_shared_reps r USING (legal_rep_id)
     ),
     flagged AS (
         SELECT uscc,

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,16 +30,20 @@ from .errors import InputError, OutputError
 from .evaluate import output_sql, results_sql
 from .features import feature_parameters, features_sql
 from .inputs import FeedSource, register_views, sha256_file
-from .risk import DEFAULT_THRESHOLDS, RiskThresholds, risk_sql
+from .risk import DEFAULT_THRESHOLDS, RiskThresholds, risk_sql, sharing_sql
+from .slices import SLICE_UNITS, slice_bounds, stage, use_slice
 
 RESULT_TABLE = "wg_results"
 Progress = Callable[[str], None]
 
 
+def work_directory() -> Path:
+    """Where DuckDB spills and slices are staged: the data directory, never the working folder."""
+    return Path(os.environ.get("WENGANG_DATA_DIR", "var")).resolve() / "duckdb-tmp"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that spills to the data directory, never into the working folder."""
-    spill = Path(os.environ.get("WENGANG_DATA_DIR", "var")).resolve() / "duckdb-tmp"
-    return duckdb.connect(config={"temp_directory": str(spill)})
+    return duckdb.connect(config={"temp_directory": str(work_directory())})
 
 
 def region_prefix(region_code: str) -> str:
@@ -62,6 +67,9 @@ class Screening:
     settings: dict[str, str]
     table: str = RESULT_TABLE
     input_hashes: dict[str, str] = field(default_factory=dict)
+    slices: int = 1
+    workspace: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    """Staged slices the result table reads; removed with this object."""
 
     def summary(self) -> list[tuple]:
         """(program, units, eligible, amount_fen, automatic, application) per program."""
@@ -90,7 +98,7 @@ class Screening:
         options = "FORMAT csv, HEADER true" if out.suffix == ".csv" else "FORMAT parquet"
         temporary = out.with_name(out.name + ".tmp")
         self.connection.execute(
-            f"COPY ({output_sql(self.table)}) TO '{str(temporary).replace("'", "''")}' ({options})")
+            f"COPY ({output_sql(self.table, ordered=self.slices > 1)}) TO '{_path_literal(temporary)}' ({options})")
         os.replace(temporary, out)
         record_path = out.with_name(out.stem + ".run.json")
         record_path.write_text(json.dumps(self.record(out), ensure_ascii=False, indent=2) + "\n")
@@ -106,6 +114,7 @@ class Screening:
             "as_of": self.as_of.isoformat(),
             "region_code": self.region_code,
             "settings": self.settings,
+            "slices": self.slices,
             "inputs": {
                 "kind": self.source.kind,
                 "path": str(self.source.path),
@@ -134,24 +143,66 @@ def _jsonable(value: object) -> object:
 
 def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code: str,
            settings: Mapping[str, str] | None = None, policy: PolicySet | None = None,
-           risk: RiskThresholds = DEFAULT_THRESHOLDS, progress: Progress | None = None) -> Screening:
-    """Decide every unit of ``region_code`` under each program as of ``as_of``."""
+           risk: RiskThresholds = DEFAULT_THRESHOLDS, progress: Progress | None = None,
+           slice_units: int = SLICE_UNITS) -> Screening:
+    """Decide every unit of ``region_code`` under each program as of ``as_of``.
+
+    Above ``slice_units`` units the population is screened in slices (``slices.py``).
+    """
     step = progress or (lambda _label: None)
     settings = dict(settings or {})
     policy = policy or load_policy()
     resolved = resolve_programs(policy, programs, as_of=as_of, region_code=region_code,
                                 settings=settings)
+    years = {r.program.assessment_year for r in resolved}
     con = connect()
+    workspace = None
     with ThreadPoolExecutor(max_workers=1) as pool:
         source.start_hashing(pool)
-        tables = prepare_features(con, source, years={r.program.assessment_year for r in resolved},
-                                  as_of=as_of, region_code=region_code, risk=risk, step=step)
-        step("逐项目判定 / evaluating programs")
-        evaluate(con, RESULT_TABLE, resolved, tables, source)
+        step("读取部门数据 / reading feeds")
+        register_views(con, source)
+        count_sharing(con, source, region_code=region_code)
+        bounds = slice_bounds(con, region_prefix=region_prefix(region_code), slice_units=slice_units)
+        if bounds:
+            workspace = _screen_in_slices(con, source, resolved, bounds, years=years, as_of=as_of,
+                                          region_code=region_code, risk=risk, step=step)
+        else:
+            tables = build_features(con, source, years=years, as_of=as_of,
+                                    region_code=region_code, risk=risk, step=step)
+            step("逐项目判定 / evaluating programs")
+            evaluate(con, RESULT_TABLE, resolved, tables, source)
         step("核对输入指纹 / hashing inputs")
         hashes = source.hashes()
     return Screening(connection=con, source=source, programs=resolved, as_of=as_of,
-                     region_code=region_code, settings=settings, input_hashes=hashes)
+                     region_code=region_code, settings=settings, input_hashes=hashes,
+                     slices=len(bounds) + 1, workspace=workspace)
+
+
+def _screen_in_slices(con: duckdb.DuckDBPyConnection, source: FeedSource,
+                      resolved: list[ResolvedProgram], bounds: list[str], *, years: set[int],
+                      as_of: date, region_code: str, risk: RiskThresholds,
+                      step: Progress) -> tempfile.TemporaryDirectory:
+    """Screen each slice into a sorted Parquet file; the result table reads them in order."""
+    work_directory().mkdir(parents=True, exist_ok=True)
+    workspace = tempfile.TemporaryDirectory(prefix="wg-slices-", dir=work_directory())
+    folder = Path(workspace.name)
+    count = len(bounds) + 1
+    step(f"按单位分片（{count} 片）/ staging {count} slices")
+    stage(con, source.present, bounds=bounds, region_prefix=region_prefix(region_code), folder=folder)
+    parts = []
+    for number in range(count):
+        step(f"第 {number + 1}/{count} 片 / slice {number + 1} of {count}")
+        use_slice(con, source.present, folder=folder, number=number)
+        tables = build_features(con, source, years=years, as_of=as_of, region_code=region_code,
+                                risk=risk, step=lambda _label: None)
+        evaluate(con, "wg_slice_results", resolved, tables, source)
+        parts.append(folder / f"results-{number:04d}.parquet")
+        con.execute(f"COPY (SELECT * FROM wg_slice_results ORDER BY uscc, program) "
+                    f"TO '{_path_literal(parts[-1])}' (FORMAT parquet)")
+        con.execute("DROP TABLE wg_slice_results")
+    files = ", ".join(f"'{_path_literal(part)}'" for part in parts)
+    con.execute(f"CREATE OR REPLACE VIEW {RESULT_TABLE} AS SELECT * FROM read_parquet([{files}])")
+    return workspace
 
 
 def resolve_programs(policy: PolicySet, programs: list[str], *, as_of: date, region_code: str,
@@ -164,9 +215,23 @@ def resolve_programs(policy: PolicySet, programs: list[str], *, as_of: date, reg
 def prepare_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years: set[int],
                      as_of: date, region_code: str, risk: RiskThresholds,
                      step: Progress) -> dict[int, tuple[str, str]]:
-    """Register the feeds and build the features and risk tables of each assessment year."""
+    """Register the feeds, count what units share, and build each year's features and risk."""
     step("读取部门数据 / reading feeds")
     register_views(con, source)
+    count_sharing(con, source, region_code=region_code)
+    return build_features(con, source, years=years, as_of=as_of, region_code=region_code,
+                          risk=risk, step=step)
+
+
+def count_sharing(con: duckdb.DuckDBPyConnection, source: FeedSource, *, region_code: str) -> None:
+    for statement in sharing_sql():
+        _execute(con, statement, {"region_prefix": region_prefix(region_code)}, source)
+
+
+def build_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years: set[int],
+                   as_of: date, region_code: str, risk: RiskThresholds,
+                   step: Progress) -> dict[int, tuple[str, str]]:
+    """The features and risk tables of each assessment year, over the registered feeds."""
     tables: dict[int, tuple[str, str]] = {}
     for year in sorted(years):
         features, risk_table = f"wg_features_{year}", f"wg_risk_{year}"
@@ -185,7 +250,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, table: str, resolved: list[Resolved
              tables: dict[int, tuple[str, str]], source: FeedSource) -> None:
     """Create ``table`` with every program's decisions over the prepared features."""
     per_program = [(r, *tables[r.program.assessment_year]) for r in resolved]
-    _execute(con, results_sql(table, per_program), {}, source)
+    for statement in results_sql(table, per_program):
+        _execute(con, statement, {}, source)
+
+
+def _path_literal(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object],
