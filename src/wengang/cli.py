@@ -130,7 +130,8 @@ def source_options(function):
               help="Result file: .csv or .parquet; the run record is written beside it.")
 def screen(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pairs, out) -> None:
     """Screen every unit under each program (政策找企业). 比对筛查。"""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
+                               TimeElapsedColumn)
 
     from wengang.core.errors import CoreError
     from wengang.screening import screen as run_screening
@@ -138,14 +139,18 @@ def screen(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pair
 
     try:
         source = _feed_source(feeds_dir, snapshot_id, store_dir)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
-            task = progress.add_task("比对筛查 / screening", total=None)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      TaskProgressColumn(), TimeElapsedColumn(), console=console,
+                      transient=True) as progress:
+            # Writing the result is about a fifth of a run: the screening fills the rest.
+            task = progress.add_task("比对筛查 / screening", total=1.0)
             run = run_screening(source, programs=list(programs), as_of=as_of.date(),
                                 region_code=region_code, settings=_settings(pairs),
-                                progress=lambda label: progress.update(task, description=label))
-            progress.update(task, description="写出结果 / writing the result")
+                                progress=lambda label, done: progress.update(
+                                    task, description=label, completed=0.8 * done))
+            progress.update(task, description="写出结果 / writing the result", completed=0.8)
             record = run.write(out)
+            progress.update(task, completed=1.0)
     except CoreError as error:
         console.print(f"[red]{error}[/red]")
         sys.exit(1)
@@ -178,7 +183,7 @@ def simulate(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pa
             simulation = run_simulation(
                 source, programs=list(programs), as_of=as_of.date(), region_code=region_code,
                 settings=_settings(pairs), baseline_settings=_settings(base_pairs),
-                progress=lambda label: status.update(label))
+                progress=lambda label, _done: status.update(label))
             names = {r.code: r.name for r in children(region_code)}
             paths = write_simulation_report(simulation, out_dir, region_names=names)
     except CoreError as error:

@@ -95,3 +95,15 @@ def test_bounds_cut_the_units_into_slices_of_near_equal_size(city):
     counts = [n for _, n in sizes]
     assert sum(counts) == 3_000 and max(counts) - min(counts) <= 2  # exact quantiles
     assert slice_bounds(con, region_prefix="3602%", slice_units=10) == []     # no unit in the region
+
+
+@pytest.mark.parametrize("slice_units, slices", [(3_000, 1), (1_000, 3)])
+def test_progress_rises_step_by_step_and_names_each_slice(city, slice_units, slices):
+    reported: list[tuple[str, float]] = []
+    screen(folder_source(city), programs=PROGRAMS, as_of=AS_OF, region_code="360100",
+           slice_units=slice_units, progress=lambda label, done: reported.append((label, done)))
+    shares = [done for _, done in reported]
+    assert shares[0] == 0 and shares == sorted(shares) and shares[-1] < 1
+    assert len(set(shares)) == len(shares)  # every step moves the bar
+    slice_labels = [label for label, _ in reported if label.startswith("第 ")]
+    assert len(slice_labels) == (slices if slices > 1 else 0)

@@ -34,7 +34,20 @@ from .risk import DEFAULT_THRESHOLDS, RiskThresholds, risk_sql, sharing_sql
 from .slices import SLICE_UNITS, slice_bounds, stage, use_slice
 
 RESULT_TABLE = "wg_results"
-Progress = Callable[[str], None]
+Progress = Callable[[str, float], None]
+"""Told what a run starts now and the share of the run done before it (0 to 1)."""
+
+
+class Steps:
+    """Counts a run's steps for a ``Progress``; ``total`` may grow once the work is known."""
+
+    def __init__(self, progress: Progress | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, label: str) -> None:
+        if self.progress is not None:
+            self.progress(label, min(self.done / self.total, 1.0))
+        self.done += 1
 
 
 def work_directory() -> Path:
@@ -149,12 +162,12 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
 
     Above ``slice_units`` units the population is screened in slices (``slices.py``).
     """
-    step = progress or (lambda _label: None)
     settings = dict(settings or {})
     policy = policy or load_policy()
     resolved = resolve_programs(policy, programs, as_of=as_of, region_code=region_code,
                                 settings=settings)
     years = {r.program.assessment_year for r in resolved}
+    step = Steps(progress, total=1 + 2 * len(years) + 2)  # read, features and risk, evaluate, hash
     con = connect()
     workspace = None
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -164,6 +177,7 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
         count_sharing(con, source, region_code=region_code)
         bounds = slice_bounds(con, region_prefix=region_prefix(region_code), slice_units=slice_units)
         if bounds:
+            step.total = 1 + 1 + len(bounds) + 1 + 1  # read, stage, each slice, hash
             workspace = _screen_in_slices(con, source, resolved, bounds, years=years, as_of=as_of,
                                           region_code=region_code, risk=risk, step=step)
         else:

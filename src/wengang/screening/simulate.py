@@ -15,7 +15,7 @@ from wengang.policy import PolicySet, load_policy
 
 from .inputs import FeedSource
 from .risk import DEFAULT_THRESHOLDS
-from .run import Progress, connect, evaluate, prepare_features, resolve_programs
+from .run import Progress, Steps, connect, evaluate, prepare_features, resolve_programs
 
 BASELINE, SCENARIO = "wg_baseline", "wg_scenario"
 
@@ -99,7 +99,6 @@ def simulate(source: FeedSource, *, programs: list[str], as_of: date, region_cod
              settings: Mapping[str, str], baseline_settings: Mapping[str, str] | None = None,
              policy: PolicySet | None = None, progress: Progress | None = None) -> Simulation:
     """Evaluate ``programs`` with ``baseline_settings`` and with ``settings`` on the same features."""
-    step = progress or (lambda _label: None)
     policy = policy or load_policy()
     baseline_settings = dict(baseline_settings or {})
     scenario_settings = {**baseline_settings, **settings}
@@ -107,8 +106,10 @@ def simulate(source: FeedSource, *, programs: list[str], as_of: date, region_cod
                                 settings=baseline_settings)
     scenario = resolve_programs(policy, programs, as_of=as_of, region_code=region_code,
                                 settings=scenario_settings)
+    years = {r.program.assessment_year for r in baseline}
+    step = Steps(progress, total=1 + 2 * len(years) + 2)  # read, features and risk, two evaluations
     con = connect()
-    tables = prepare_features(con, source, years={r.program.assessment_year for r in baseline},
+    tables = prepare_features(con, source, years=years,
                               as_of=as_of, region_code=region_code, risk=DEFAULT_THRESHOLDS, step=step)
     # Unit attributes (industry, region) do not depend on the year: any features table has them.
     con.execute(f"CREATE OR REPLACE TEMP VIEW wg_features_any AS "
