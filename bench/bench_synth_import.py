@@ -40,6 +40,7 @@ class Step:
     exit_code: int = 0
     note: str = ""
     load: str = ""          # 1-minute load average when the step started (a shared machine)
+    cpu_seconds: float = 0.0  # user + system time: steadier than wall time on a shared machine
 
 
 def run(step: Step, log: Path) -> Step:
@@ -54,6 +55,7 @@ def run(step: Step, log: Path) -> Step:
     process.returncode = os.waitstatus_to_exitcode(status)
     step.exit_code = process.returncode
     step.peak_bytes = usage.ru_maxrss * 1024           # Linux reports kilobytes
+    step.cpu_seconds = usage.ru_utime + usage.ru_stime
     return step
 
 

@@ -179,3 +179,21 @@ def test_the_screen_command_takes_the_latest_snapshot(feeds, tmp_path):
                                        "--region", "360100", "--out", str(tmp_path / "latest.csv")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "latest.csv").exists()
+
+
+def test_a_parquet_folder_screens_like_the_same_csv_folder(tmp_path):
+    """Typed Parquet columns are used as they are, text columns are cast like CSV text: either
+    way the decisions are those of the CSV city."""
+    from wengang.demo.synth import CitySpec, write_city
+
+    spec = CitySpec(units=500, seed=5, region_code="360100", year=2019)
+    write_city(spec, tmp_path / "csv")
+    write_city(spec, tmp_path / "parquet", file_format="parquet")
+    (tmp_path / "text").mkdir()
+    for feed in (tmp_path / "csv").glob("*.csv"):
+        duckdb.execute(f"COPY (SELECT * FROM read_csv('{feed}', all_varchar = true)) "
+                       f"TO '{tmp_path / 'text' / (feed.stem + '.parquet')}' (FORMAT parquet)")
+    from_csv = _run(tmp_path / "csv", tmp_path / "from-csv.csv").read_bytes()
+    assert from_csv.count(b"\n") == 1 + 2 * 500
+    assert _run(tmp_path / "parquet", tmp_path / "from-parquet.csv").read_bytes() == from_csv
+    assert _run(tmp_path / "text", tmp_path / "from-text.csv").read_bytes() == from_csv

@@ -8,6 +8,7 @@ so screen a snapshot for decisions that will be acted on.
 """
 
 import hashlib
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +24,37 @@ REQUIRED_FEEDS = tuple(name for name, feed in FEEDS.items() if feed.required)
 
 # How a folder's CSV cells are typed while DuckDB parses them (no text-then-cast pass: typed
 # parsing of the 16-million-row contributions file is about twice as fast).
-_CSV_TYPE = {Kind.COUNT: "BIGINT", Kind.YEAR: "BIGINT", Kind.DATE: "DATE", Kind.YUAN: "DECIMAL(18, 2)"}
+_CSV_TYPE = {Kind.COUNT: "BIGINT", Kind.YEAR: "BIGINT", Kind.DATE: "DATE", Kind.YUAN: "DECIMAL(18,2)"}
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT", "HUGEINT"}
 
 
-def _cell_sql(column: Column, *, typed: bool) -> str:
-    """SQL giving the normalised value of a cell; ``typed`` when the reader already typed it."""
+def _already_typed(kind: Kind, source_type: str) -> bool:
+    """Whether a column read as ``source_type`` already holds the contract's kind of value."""
+    if kind in (Kind.COUNT, Kind.YEAR):
+        return source_type in _INTEGER_TYPES
+    if kind is Kind.DATE:
+        return source_type == "DATE"
+    if kind is Kind.YUAN:  # yuan with at most two decimals; a float could carry binary noise
+        return re.fullmatch(r"DECIMAL\(\d+,[0-2]\)", source_type) is not None
+    if kind is Kind.BOOL:
+        return source_type == "BOOLEAN"
+    return source_type == "VARCHAR"
+
+
+def _cell_sql(column: Column, source_type: str) -> str:
+    """SQL giving the normalised value of a cell read as ``source_type``.
+
+    A value already of the right type is used as it is (text as written, empty is missing);
+    anything else is read as trimmed text and cast, strictly.
+    """
     name = f'"{column.name}"'
     kind = column.kind
-    if typed and kind in _CSV_TYPE:
-        return f"CAST({name} * 100 AS BIGINT)" if kind is Kind.YUAN else name
-    value = f"nullif(trim({name}), '')" if not typed else f"nullif({name}, '')"
+    if _already_typed(kind, source_type):
+        if kind is Kind.YUAN:
+            return f"CAST({name} * 100 AS BIGINT)"
+        return name if kind in _CSV_TYPE or kind is Kind.BOOL else f"nullif({name}, '')"
+    value = f"nullif(trim(CAST({name} AS VARCHAR)), '')"
     if kind in (Kind.COUNT, Kind.YEAR):
         return f"CAST({value} AS BIGINT)"
     if kind is Kind.DATE:
@@ -125,37 +147,33 @@ def register_views(connection: duckdb.DuckDBPyConnection, source: FeedSource) ->
         if unknown:
             raise InputError(f"{path}：未知的列 {', '.join(sorted(unknown))}",
                              f"{path}: unknown columns {', '.join(sorted(unknown))}")
-        typed = path.suffix == ".csv"
+        if path.suffix == ".csv":
+            kinds = {column.name: column.kind for column in FEEDS[feed].columns}
+            header = {name: _CSV_TYPE.get(kinds[name], "VARCHAR") for name in header}
+            types = ", ".join(f"'{name}': '{duck_type}'" for name, duck_type in header.items())
+            reader = (f"read_csv('{_path_literal(path)}', header = true, delim = ',', quote = '\"', "
+                      f"escape = '\"', encoding = 'utf-8', columns = {{{types}}})")
+        else:
+            reader = f"read_parquet('{_path_literal(path)}')"
         projection = ", ".join(
-            f"{_cell_sql(column, typed=typed) if column.name in header else 'NULL'} "
+            f"{_cell_sql(column, header[column.name]) if column.name in header else 'NULL'} "
             f"AS {column.normalised_name}"
             for column in FEEDS[feed].columns
         )
-        connection.execute(f"CREATE OR REPLACE VIEW {feed} AS SELECT {projection} "
-                           f"FROM {_reader_sql(path, header, feed)}")
+        connection.execute(f"CREATE OR REPLACE VIEW {feed} AS SELECT {projection} FROM {reader}")
 
 
-def _header(connection: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """The column names of a feed file, in file order."""
+def _header(connection: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    """The columns of a feed file, in file order, with the type DuckDB reads them as (CSV:
+    text; the typed read is chosen from the contract)."""
     reader = (f"read_csv('{_path_literal(path)}', header = true, all_varchar = true, "
               "encoding = 'utf-8')" if path.suffix == ".csv"
               else f"read_parquet('{_path_literal(path)}')")
     try:
-        return [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+        rows = connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
     except duckdb.Error as error:
         raise InputError(f"{path}：无法读取（{error}）", f"{path}: cannot be read ({error})") from None
-
-
-def _reader_sql(path: Path, header: list[str], feed: str) -> str:
-    """A typed CSV read (numbers and dates parsed by DuckDB, text taken as written), or a
-    Parquet read with every column as text so it is cast exactly like CSV text."""
-    if path.suffix == ".csv":
-        kinds = {column.name: column.kind for column in FEEDS[feed].columns}
-        types = ", ".join(f"'{name}': '{_CSV_TYPE.get(kinds[name], 'VARCHAR')}'" for name in header)
-        return (f"read_csv('{_path_literal(path)}', header = true, delim = ',', quote = '\"', "
-                f"escape = '\"', encoding = 'utf-8', columns = {{{types}}})")
-    text = ", ".join(f'CAST("{name}" AS VARCHAR) AS "{name}"' for name in sorted(header))
-    return f"(SELECT {text} FROM read_parquet('{_path_literal(path)}'))"
+    return {row[0]: row[1] for row in rows}
 
 
 def _path_literal(path: Path) -> str:
