@@ -28,6 +28,15 @@ class UnitRow:
     restructure_kind: str | None = None
     name: str | None = None
     contact_phone: str | None = None
+    insured: int | None = 12
+    """Insured at the end of 2019 (and every month); ``None``: no contribution rows at all."""
+    baseline: int | None = None
+    """Insured in December 2018 (the layoff-rate baseline); default: ``insured``."""
+    monthly_due: str = "500.00"
+    months_paid: int = 12
+    """Months of 2019 paid in full; the others are paid half (arrears)."""
+    certified: bool = False
+    """Holds a difficulty certificate valid on the screening date (difficult-2020)."""
 
     @property
     def uscc(self) -> str:
@@ -78,8 +87,26 @@ def write_feeds(folder: Path, units: list[UnitRow]) -> Path:
     _write_csv(folder / "registry.csv",
                ["uscc", "status", "abnormal", "restructured_on", "restructure_kind"],
                [[u.uscc, "active", "false", u.restructured_on, u.restructure_kind] for u in units])
-    _write_csv(folder / "contributions.csv", ["uscc", "month", "insured", "due", "paid"], [])
+    _write_csv(folder / "contributions.csv", ["uscc", "month", "insured", "due", "paid"],
+               [row for u in units for row in _contributions(u)])
+    _write_csv(folder / "difficulty.csv", ["uscc", "certified_by", "valid_from", "valid_to"],
+               [[u.uscc, "miit", "2020-01-01", "2020-12-31"] for u in units if u.certified])
     return folder
+
+
+def _contributions(unit: UnitRow) -> list[list]:
+    """December 2018 to March 2020, premiums due and paid; the headcount of ``unit``."""
+    if unit.insured is None:
+        return []
+    due = unit.monthly_due
+    half = f"{float(due) / 2:.2f}"
+    months = ["2018-12"] + [f"2019-{m:02d}" for m in range(1, 13)] + ["2020-01", "2020-02", "2020-03"]
+    rows = []
+    for month in months:
+        insured = unit.baseline if month == "2018-12" and unit.baseline is not None else unit.insured
+        paid = half if month.startswith("2019") and int(month[5:]) > unit.months_paid else due
+        rows.append([unit.uscc, month, insured, due, paid])
+    return rows
 
 
 def write_result(path: Path, rows: list[ResultRow], *, feeds: Path,

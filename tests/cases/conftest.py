@@ -12,6 +12,7 @@ from wengang.cases import late_claims, loading
 from wengang.cases.models import (
     APPROVED_STATES,
     CLOSED_STATES,
+    AccountKind,
     Case,
     ClosedReason,
     CommitmentText,
@@ -19,6 +20,7 @@ from wengang.cases.models import (
     ScreeningRun,
     State,
     Unit,
+    sealed_account_fields,
 )
 from wengang.core.clock import CHINA, clock
 from wengang.policy import load_policy
@@ -103,14 +105,16 @@ def make_case(run):
              size: str = "small", bank_account: str = "6222000011112222",
              held_from: str = State.IN_PUBLICITY, hold_kind: str = HoldKind.RISK,
              apply_by: date | None = None, closed_reason: str = ClosedReason.AGENCY_WITHDREW,
-             unit: Unit | None = None) -> Case:
+             unit: Unit | None = None, insured: int | None = 12) -> Case:
         now = clock.now()
         if unit is None:
             number = next(_numbers)
+            uscc = make_uscc(number, region_code)
             unit = Unit.objects.create(
-                uscc=make_uscc(number, region_code), name=f"测试单位{number}",
-                unit_type="enterprise", region_code=region_code, industry_code="13", size=size,
-                contact_phone=f"138{number:08d}", bank_account=bank_account, updated_at=now)
+                uscc=uscc, name=f"测试单位{number}", unit_type="enterprise",
+                region_code=region_code, industry_code="13", size=size,
+                contact_phone=f"138{number:08d}", updated_at=now,
+                **sealed_account_fields(bank_account, AccountKind.BANK, owner=uscc))
         fields = {}
         if state in APPROVED_STATES or (state == State.ON_HOLD and held_from in APPROVED_STATES):
             fields["approved_on"] = date(2020, 4, 20)
@@ -123,8 +127,9 @@ def make_case(run):
         return Case.objects.create(
             unit=unit, program=program, program_kind=program.split("-")[0], refund_year=2020,
             state=state, route=route, size=size, priority=priority, eligible=True,
-            amount_fen=amount_fen, explanation="符合条件：测试", opened_by_run=run,
-            screening_run=run, state_changed_at=now, created_at=now, updated_at=now, **fields)
+            amount_fen=amount_fen, insured=insured, explanation="符合条件：测试",
+            opened_by_run=run, screening_run=run, state_changed_at=now, created_at=now,
+            updated_at=now, **unit.account_fields(), **fields)
     return make
 
 

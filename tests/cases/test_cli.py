@@ -75,3 +75,28 @@ def test_the_calendar_commands_show_both_counts(people):
     added = run("calendar", "add", "2027-01-01", "holiday", "--name", "元旦")
     assert added.exit_code == 0, added.output
     assert run("calendar", "add", "2027-01-04", "workday").exit_code != 0  # a Monday
+
+
+def test_reminders_are_listed_and_recorded_from_the_command_line(people, make_case):
+    from datetime import date
+
+    from wengang.cases import workflow
+
+    case = workflow.notify(make_case(route="application"), actor=people.agency)
+    with clock.frozen(date(2020, 5, 21)):
+        assert str(case.pk) not in run("reminders", "--region", "360100").output
+    with clock.frozen(date(2020, 5, 22)):
+        listed = run("reminders", "--region", "360100", "--record")
+        assert listed.exit_code == 0 and "2020-05-29" in listed.output, listed.output
+        assert "已记录提醒 1 件" in listed.output
+        assert "已记录提醒 0 件" in run("reminders", "--record").output
+
+
+def test_an_account_changes_from_the_command_line_until_approval(people, make_case):
+    case = make_case(State.APPLIED, route="application")
+    changed = run("account", str(case.pk), "--account", "6217009988776655", "--reason", "来函")
+    assert changed.exit_code == 0 and "****6655" in changed.output, changed.output
+    assert "****6655" in run("show", str(case.pk)).output
+    frozen = run("account", str(make_case(State.PAYABLE).pk), "--account", "6217009988776655",
+                 "--reason", "来函")
+    assert frozen.exit_code == 1 and "account_frozen" in frozen.output

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _confirmation(case):
-    return workflow.Confirmation(size=case.size, insured=10, amount_fen=case.amount_fen,
+    return workflow.Confirmation(size=case.size, insured=case.insured, amount_fen=case.amount_fen,
                                  signatory_name="李会计")
 
 

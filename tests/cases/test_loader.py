@@ -74,7 +74,7 @@ def test_a_first_load_opens_a_case_per_eligible_row(first, units):
     run = ScreeningRun.objects.get()
     assert run.loaded_at is not None and run.summary["opened"] == 5
     unit = Unit.objects.get(uscc=units[0].uscc)
-    assert (unit.name, unit.region_code, unit.masked_account) == ("测试单位1", "360102", "****2222")
+    assert (unit.name, unit.region_code, unit.account_masked) == ("测试单位1", "360102", "****2222")
 
 
 def test_priority_follows_the_programs_priority_rule(first, units):
@@ -278,3 +278,50 @@ def test_restructured_units_with_a_case_get_one_service_officer_task(tmp_path, u
     assert task.unit.uscc == units[0].uscc and task.restructure_kind == "merger"
     assert task.facts["cases"][0]["program"] == "inclusive-2020"
     assert load_screening(result, force=True).service_tasks == 0
+
+
+def test_units_and_cases_hold_accounts_sealed_and_the_year_end_headcount(tmp_path, units,
+                                                                         first_rows):
+    units[0].insured, units[0].si_account = 15, "3601000012345"
+    units[2].si_account, units[2].insured = "3601000054321", None  # no bank account, no rows
+    load_screening(write_result(tmp_path / "r.csv", first_rows,
+                                feeds=write_feeds(tmp_path / "f", units)))
+    bank = Case.objects.get(unit__uscc=units[0].uscc, program="inclusive-2020")
+    si = Case.objects.get(unit__uscc=units[2].uscc)
+    assert (bank.insured, bank.account_kind, bank.account_masked) == (15, "bank", "****2222")
+    assert (si.insured, si.account_kind, si.account_number()) == (None, "si", "3601000054321")
+    stored = " ".join(str(v) for row in Unit.objects.values_list() for v in row)
+    stored += " ".join(str(v) for row in Case.objects.values_list() for v in row)
+    assert "6222000011112222" not in stored and "3601000054321" not in stored
+
+
+def test_a_rescreen_updates_headcount_and_account_until_approval(tmp_path, units, first_rows,
+                                                                 people):
+    load_screening(write_result(tmp_path / "a.csv", first_rows,
+                                feeds=write_feeds(tmp_path / "fa", units)))
+    approved = Case.objects.get(unit__uscc=units[1].uscc, program="inclusive-2020")
+    workflow.start_review_many([approved.pk], actor=people.agency, channel="cli", request_id="",
+                               batch_id=0)
+    workflow.approve(Case.objects.get(pk=approved.pk), actor=people.agency)
+    units[0].insured, units[0].bank_account = 14, "6222000033334444"
+    units[1].bank_account = "6222000055556666"
+    summary = load_screening(write_result(tmp_path / "b.csv", first_rows, created_at=LATER,
+                                          feeds=write_feeds(tmp_path / "fb", units)))
+    assert (summary.units_updated, summary.updated) == (2, 2)  # unit 2's difficult case too
+    case = Case.objects.get(unit__uscc=units[0].uscc, program="inclusive-2020")
+    assert (case.insured, case.account_number()) == (14, "6222000033334444")
+    event = CaseEvent.objects.get(case=case, action=Action.RESCREENED)
+    assert "参保人数变化" in event.reason and "收款账户变化（****2222 → ****4444）" in event.reason
+    frozen = Case.objects.get(pk=approved.pk)  # approved: the account it was approved with
+    assert frozen.account_number() == "6222000011112222"
+    assert frozen.unit.account_number() == "6222000055556666"
+    unapproved = Case.objects.get(unit__uscc=units[1].uscc, program="difficult-2020")
+    assert unapproved.account_number() == "6222000055556666"
+
+
+def test_reloading_the_same_feeds_changes_no_sealed_account(first):
+    load_screening(first)
+    sealed = dict(Unit.objects.values_list("uscc", "account_sealed"))
+    summary = load_screening(first, force=True)
+    assert (summary.units_updated, summary.updated) == (0, 0)
+    assert dict(Unit.objects.values_list("uscc", "account_sealed")) == sealed

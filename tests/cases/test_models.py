@@ -102,7 +102,7 @@ def test_ready_for_review_means_automatic_unreviewed_applied_or_returned(make_ca
 
 def test_a_unit_masks_what_it_shows(make_case):
     unit = make_case().unit
-    assert unit.masked_account == "****2222" and unit.masked_phone.startswith("138****")
+    assert unit.account_masked == "****2222" and unit.masked_phone.startswith("138****")
     assert str(unit).endswith(f"（{unit.uscc}）")
     assert Unit.objects.in_region("360100").count() == 1
 

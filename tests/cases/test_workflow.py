@@ -43,7 +43,7 @@ def last_event(case: Case) -> CaseEvent:
 
 
 def confirmation(case: Case, **changes) -> workflow.Confirmation:
-    values = {"size": case.size, "insured": 12, "amount_fen": case.amount_fen,
+    values = {"size": case.size, "insured": case.insured, "amount_fen": case.amount_fen,
               "signatory_name": "李会计"} | changes
     return workflow.Confirmation(**values)
 
@@ -88,7 +88,7 @@ def test_an_enterprise_applies_online_with_the_commitment(make_case, people, com
     assert reloaded(case).state == State.APPLIED
     commitment = Commitment.objects.get(case=case)
     assert (commitment.channel, commitment.origin, commitment.accepted_by) == ("online", "10.1.2.3", ent)
-    assert commitment.text.version == "2020-1" and commitment.masked_account == "****2222"
+    assert commitment.text.version == "2020-1" and commitment.account_masked == "****2222"
     assert last_event(case).data["commitment_id"] == commitment.pk
 
 
@@ -135,7 +135,9 @@ def test_a_unit_without_an_account_must_give_one(make_case, people, commitment_t
                        commitment_text=commitment_text, origin="10.0.0.1")
     workflow.apply(case, actor=ent, confirmation=confirmation(case, account="6217001234567890"),
                    commitment_text=commitment_text, origin="10.0.0.1")
-    assert Commitment.objects.get(case=case).account == "6217001234567890"
+    commitment = Commitment.objects.get(case=case)
+    assert commitment.account_number() == "6217001234567890"
+    assert reloaded(case).account_number() == "6217001234567890"
 
 
 def test_an_enterprise_declines(make_case, people):

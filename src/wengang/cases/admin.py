@@ -22,6 +22,10 @@ from .models import (
 )
 
 
+ACCOUNT_SECRETS = ("account_sealed", "account_digest")
+"""Shown nowhere: the masked account is what people see (``cases.sealing``)."""
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Viewable, never added, changed or deleted through the admin."""
 
@@ -49,8 +53,9 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 @admin.register(WorkflowParameters)
 class WorkflowParametersAdmin(admin.ModelAdmin):
-    list_display = ("region_code", "program", "application_days", "review_days",
-                    "priority_review_days", "publicity_days", "reviewers")
+    list_display = ("region_code", "program", "application_days", "reminder_days", "review_days",
+                    "priority_review_days", "publicity_days", "review_publicity_overlap",
+                    "reviewers")
     search_fields = ("region_code", "program")
 
 
@@ -80,7 +85,7 @@ class UnitAdmin(ReadOnlyAdmin):
     list_display = ("uscc", "name", "region_code", "size", "industry_code")
     search_fields = ("uscc", "name")
     list_filter = ("size",)
-    exclude = ("bank_account", "si_account")
+    exclude = ACCOUNT_SECRETS
 
 
 class CaseEventInline(admin.TabularInline):
@@ -102,6 +107,7 @@ class CaseAdmin(ReadOnlyAdmin):
     search_fields = ("unit__uscc", "unit__name")
     raw_id_fields = ("unit",)
     inlines = (CaseEventInline,)
+    exclude = ACCOUNT_SECRETS
 
 
 @admin.register(CaseEvent)
@@ -153,5 +159,5 @@ class RescreenFlagAdmin(ReadOnlyAdmin):
 
 @admin.register(Commitment)
 class CommitmentAdmin(ReadOnlyAdmin):
-    list_display = ("id", "case", "accepted_at", "accepted_by", "channel")
-    exclude = ("account",)
+    list_display = ("id", "case", "accepted_at", "accepted_by", "channel", "account_masked")
+    exclude = ACCOUNT_SECRETS

@@ -158,6 +158,30 @@ def expire(region_code, actor_name) -> None:
     console.print(f"逾期未申请 {count:,} 件 / {count:,} applications expired")
 
 
+@cases.command("reminders")
+@click.option("--region", "region_code", default=None)
+@click.option("--record", is_flag=True, help="Record them as sent (until outreach sends them).")
+@actor_option
+@_errors
+def reminders(region_code, record, actor_name) -> None:
+    """Applications whose reminder is due today, priority first. 申请提醒。"""
+    from .workflow import record_reminders, reminders_due, require_region
+
+    actor = _actor(actor_name)
+    if region_code:
+        require_region(actor, region_code)
+    due = reminders_due(region_code=region_code).visible_to(actor).select_related("unit")
+    table = Table(title="待提醒的申请 / reminders due")
+    for column in ("案件", "单位", "联系电话", "申请截止日"):
+        table.add_column(column)
+    for case in due:
+        table.add_row(str(case.pk), case.unit.name, case.unit.masked_phone, str(case.apply_by))
+    console.print(table)
+    if record:
+        count = len(record_reminders(due.values_list("pk", flat=True), actor=actor, **_via()))
+        console.print(f"已记录提醒 {count:,} 件 / {count:,} reminders recorded")
+
+
 # --- joint review --------------------------------------------------------------------------
 
 @cases.group("review")
@@ -383,6 +407,21 @@ _single("release", "Release a risk hold. 解除暂缓。", needs_reason=True)
 _single("withdraw", "Withdraw a case before payment. 撤销。", needs_reason=True)
 
 
+@cases.command("account")
+@click.argument("case_id", type=int)
+@click.option("--account", required=True, help="The new receiving bank account (digits).")
+@click.option("--reason", required=True)
+@actor_option
+@_errors
+def account(case_id, account, reason, actor_name) -> None:
+    """Change the receiving account of a case not yet approved. 变更收款账户。"""
+    from .workflow import change_account
+
+    case = change_account(_case(case_id), actor=_actor(actor_name), account=account,
+                          reason=reason, **_via())
+    console.print(f"案件 {case.pk}：收款账户 {case.account_masked}")
+
+
 @cases.command("show")
 @click.argument("case_id", type=int)
 @_errors
@@ -398,7 +437,9 @@ def show(case_id) -> None:
             ("单位", str(case.unit)), ("项目", f"{case.program}（{case.refund_year} 年）"),
             ("状态", case.get_state_display()), ("办理方式", case.get_route_display()),
             ("规模", case.get_size_display()), ("绿色通道", "是" if case.priority else "否"),
-            ("金额（元）", _yuan(case.amount_fen)), ("申请截止日", str(case.apply_by or "—")),
+            ("金额（元）", _yuan(case.amount_fen)),
+            ("参保人数", "—" if case.insured is None else str(case.insured)),
+            ("收款账户", case.account_masked or "—"), ("申请截止日", str(case.apply_by or "—")),
             ("风险提示", case.risk or "—"), ("筛查说明", case.explanation)):
         header.add_row(label, value)
     console.print(header)
@@ -446,16 +487,23 @@ def status(region_code, program) -> None:
 @click.option("--claimant", "claimant_name", required=True)
 @click.option("--phone", "contact_phone", required=True)
 @click.option("--reason", default="")
+@click.option("--feeds", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="A feed folder with the unit's own rows, screened instead of "
+                                 "the latest run's feeds.")
 @actor_option
 @_errors
-def late_claim(uscc, program, claimant_name, contact_phone, reason, actor_name) -> None:
-    """Accept a late claim (补报). 受理补报。"""
+def late_claim(uscc, program, claimant_name, contact_phone, reason, feeds, actor_name) -> None:
+    """Accept a late claim (补报), screened at once. 受理补报。"""
     from .late_claims import file_late_claim
 
     claim = file_late_claim(uscc=uscc, program=program, claimant_name=claimant_name,
                             contact_phone=contact_phone, reason=reason, actor=_actor(actor_name),
-                            **_via())
+                            feeds=feeds, **_via())
     console.print(f"补报 #{claim.pk}：{claim.get_status_display()}")
+    if claim.case_id:
+        console.print(f"案件 {claim.case_id}：申请截止日 {claim.case.apply_by}")
+    if claim.explanation:
+        console.print(claim.explanation)
 
 
 @cases.group("calendar")

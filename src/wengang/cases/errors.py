@@ -15,6 +15,10 @@ message. ``str()`` gives the Chinese message, then the English one::
     │   ├── ApplicationExpired
     │   ├── FactsChanged           the confirmed facts differ from the case (a re-screen changed it)
     │   ├── AccountRequired
+    │   ├── AccountInvalid         an account number that is not 6–40 digits
+    │   ├── AccountFrozen          the case is approved: its account changes only by the
+    │   │                          account-change procedure of payments
+    │   ├── ConfirmationIneligible the facts an enterprise confirms make it ineligible
     │   ├── ReviewPending          departments have not all agreed yet
     │   ├── TaskAlreadyDecided
     │   ├── NotInBatch             an objection names a case outside the review batch
@@ -29,6 +33,8 @@ message. ``str()`` gives the Chinese message, then the English one::
     │   ├── ResultError            the result file is missing, altered or malformed
     │   ├── InputsChanged          the units feed is not the one screened
     │   └── StaleRun               a newer run of the same programs is already loaded
+    ├── FieldKeyError              the account-number key is missing, wrong, or a sealed
+    │                              number was altered or moved to another unit
     ├── StateChangeOutsideWorkflow a programming error: ``Case.save`` with a new state
     └── AppendOnly                 a programming error: changing or deleting a case event
 """
@@ -46,6 +52,10 @@ class ErrorCode(StrEnum):
     APPLICATION_EXPIRED = "application_expired"
     FACTS_CHANGED = "facts_changed"
     ACCOUNT_REQUIRED = "account_required"
+    ACCOUNT_INVALID = "account_invalid"
+    ACCOUNT_FROZEN = "account_frozen"
+    CONFIRMATION_INELIGIBLE = "confirmation_ineligible"
+    FIELD_KEY = "field_key"
     REVIEW_PENDING = "review_pending"
     TASK_DECIDED = "task_decided"
     NOT_IN_BATCH = "not_in_batch"
@@ -173,6 +183,37 @@ class AccountRequired(PreconditionFailed):
                          f"case {case_id} has no receiving account on record: give one")
 
 
+class AccountInvalid(PreconditionFailed):
+    code = ErrorCode.ACCOUNT_INVALID
+
+    def __init__(self, masked: str) -> None:
+        super().__init__(f"收款账号 {masked} 不正确：应为 6 至 40 位数字",
+                         f"receiving account {masked} is not 6 to 40 digits")
+
+
+class AccountFrozen(PreconditionFailed):
+    code = ErrorCode.ACCOUNT_FROZEN
+
+    def __init__(self, case_id: int, state: str) -> None:
+        self.case_id = case_id
+        super().__init__(f"案件 {case_id} 已审核通过（{state}），收款账户已锁定；"
+                         "如需变更，请走账户变更流程（拨付模块）",
+                         f"case {case_id} is approved ({state}): its receiving account is "
+                         "frozen; change it through the account-change procedure of payments")
+
+
+class ConfirmationIneligible(PreconditionFailed):
+    code = ErrorCode.CONFIRMATION_INELIGIBLE
+
+    def __init__(self, case_id: int, facts: str, failed: str, explanation: str) -> None:
+        self.case_id, self.failed, self.explanation = case_id, failed, explanation
+        super().__init__(f"案件 {case_id} 按确认的信息（{facts}）不符合条件（{failed}）：{explanation}；"
+                         "如信息无误，请联系经办机构核实",
+                         f"case {case_id} is not eligible with the confirmed facts ({facts}; "
+                         f"failed: {failed}); nothing was changed — if the facts are right, "
+                         "contact the agency")
+
+
 class ReviewPending(PreconditionFailed):
     code = ErrorCode.REVIEW_PENDING
 
@@ -267,6 +308,12 @@ class InputsChanged(LoadError):
 
 class StaleRun(LoadError):
     code = ErrorCode.STALE_RUN
+
+
+# --- account-number key -------------------------------------------------------------------
+
+class FieldKeyError(CaseError):
+    code = ErrorCode.FIELD_KEY
 
 
 # --- programming errors --------------------------------------------------------------------

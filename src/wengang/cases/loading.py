@@ -3,21 +3,25 @@
     summary = load_screening(Path("var/runs/result.parquet"), actor=officer)
 
 The result (CSV or Parquet, FEEDS.md "Screening result") comes with its run record
-(``<stem>.run.json``). Both are checked against each other and against the units feed the run
-screened (the record names it and its SHA-256). DuckDB reads and checks the files and computes
-what the file lacks (refund year, priority from the program's ``priority_when``); then, in one
-transaction on the operational database:
+(``<stem>.run.json``). Both are checked against each other and against the feeds the run
+screened that loading reads (units, registry, contributions: the record names them and their
+SHA-256). DuckDB reads and checks the files and computes what the file lacks (refund year,
+priority from the program's ``priority_when``, the year-end headcount from the contributions
+feed) and seals every account number (``cases.sealing``: none reaches the database in clear);
+then, in one transaction on the operational database:
 
 1. the rows are staged in temporary tables, in chunks and without per-row ORM objects (a
    million rows must load in under two minutes; see ``loading_sql.stage``);
 2. new units are inserted and changed units updated from the units feed;
 3. every new eligible (unit, program, refund year) opens a case in ``screened`` with an
-   ``opened`` event;
-4. a never-approved case whose decision changed is updated, with a ``rescreened`` event holding
-   the decision before and after; the workflow then withdraws those no longer eligible and
-   reopens re-screen-withdrawn ones that are eligible again;
-5. an approved case (approved, published, payable …) is never touched: where the new decision
-   differs, a ``RescreenFlag`` asks a person to look;
+   ``opened`` event, the headcount and the unit's receiving account;
+4. a never-approved, unconfirmed case whose decision, headcount or unit account changed is
+   updated, with a ``rescreened`` event holding the decision before and after; the workflow
+   then withdraws those no longer eligible and reopens re-screen-withdrawn ones that are
+   eligible again;
+5. an approved case (approved, published, payable …), or one whose enterprise has confirmed its
+   facts and signed, is never touched: where the new decision differs, a ``RescreenFlag`` asks
+   a person to look;
 6. waiting late claims are decided, and restructured units with a case get a service-officer
    task.
 
@@ -36,6 +40,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from django.db import connection, transaction
 
 from wengang.accounts.models import User
@@ -50,6 +55,7 @@ from . import loading_sql as sql
 from . import workflow
 from .errors import InputsChanged, ResultError, RunRecordError, StaleRun
 from .models import Case, Channel, ScreeningRun, ServiceOfficerTask, State, Unit
+from .sealing import seal_account
 
 Progress = Callable[[str], None]
 
@@ -123,10 +129,15 @@ def read_record(result_path: Path) -> dict:
     return record
 
 
-def _units_source(record: dict, units_from: Path | None) -> FeedSource:
-    """The feed the run screened (or ``units_from``), limited to units and registry."""
+LOADED_FEEDS = ("units", "registry", "contributions")
+"""What loading reads besides the result: the units and their registry rows, and the
+contributions for each case's year-end headcount (``Case.insured``)."""
+
+
+def run_inputs(record: dict, path: Path | None = None) -> FeedSource:
+    """Every feed the run screened (from its record), or the same feeds at ``path``."""
     inputs = record["inputs"]
-    path = Path(units_from or inputs["path"])
+    path = Path(path or inputs["path"])
     if not path.is_dir():
         raise InputsChanged(f"{path}：找不到筛查所用的数据（可用 --units-from 指定快照或数据目录）",
                             f"{path}: the feeds this run screened are not there (give "
@@ -138,11 +149,18 @@ def _units_source(record: dict, units_from: Path | None) -> FeedSource:
             source = folder_source(path)
     except (ScreeningError, FeedError) as error:
         raise InputsChanged(error.zh, error.en) from None
-    source.files = {feed: p for feed, p in source.files.items() if feed in ("units", "registry")}
     return source
 
 
-def _check_inputs(source: FeedSource, record: dict) -> None:
+def _units_source(record: dict, units_from: Path | None) -> FeedSource:
+    """The feeds loading reads (``LOADED_FEEDS``), from the run's record or ``units_from``."""
+    source = run_inputs(record, units_from)
+    source.files = {feed: p for feed, p in source.files.items() if feed in LOADED_FEEDS}
+    return source
+
+
+def check_inputs(source: FeedSource, record: dict) -> None:
+    """Refuse feeds that are not, byte for byte, the ones the run record names."""
     expected = record["inputs"]["sha256"]
     for feed, path in source.files.items():
         if feed in expected and sha256_file(path) != expected[feed]:
@@ -203,6 +221,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
 
     feeds = set(source.files)
     register_views(con, source)
+    _register_sealing(con)
     registry = ("LEFT JOIN registry g USING (uscc)" if "registry" in feeds else
                 "LEFT JOIN (SELECT NULL::VARCHAR AS uscc, NULL::DATE AS restructured_on, "
                 "NULL::VARCHAR AS restructure_kind) g USING (uscc)")
@@ -233,6 +252,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
         except PolicyError as error:
             raise RunRecordError(error.zh, error.en) from None
         priority = _priority_sql(program_id, record, policy, has_column="priority" in columns)
+        # Year-end headcount as screening reads it (December of the assessment year).
         selects.append(f"""
             SELECT r.uscc, r.program, CAST(? AS VARCHAR) AS program_kind,
                    CAST(? AS INTEGER) AS refund_year, r.eligible_text = 'true' AS eligible,
@@ -244,10 +264,13 @@ def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
                         THEN 'application' ELSE r.route END AS route,
                    coalesce(({priority}), false) AS priority,
                    CAST(CAST(r.layoff_rate AS DECIMAL(7, 4)) AS VARCHAR) AS layoff_rate,
-                   r.failed, r.risk, r.explanation
+                   h.insured, r.failed, r.risk, r.explanation
             FROM result r JOIN unit_facts f USING (uscc)
+                 LEFT JOIN (SELECT uscc, any_value(insured) AS insured FROM contributions
+                            WHERE month = ? GROUP BY uscc) h USING (uscc)
             WHERE r.program = ?""")
-        params += [program.kind, program.refund_year, program.kind, program_id]
+        params += [program.kind, program.refund_year, program.kind,
+                   f"{program.assessment_year}-12", program_id]
     try:
         con.execute("CREATE TEMP TABLE rows AS SELECT row_number() OVER (ORDER BY uscc, program) "
                     "- 1 AS seq, * FROM (" + " UNION ALL ".join(selects) + ") ORDER BY seq",
@@ -266,17 +289,42 @@ def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
                coalesce(f.legal_rep_name, '') AS legal_rep_name,
                coalesce(f.contact_phone, '') AS contact_phone,
                coalesce(f.clerk_name, '') AS clerk_name, coalesce(f.clerk_phone, '') AS clerk_phone,
-               coalesce(f.bank_name, '') AS bank_name, coalesce(f.bank_account, '') AS bank_account,
-               coalesce(f.si_account, '') AS si_account,
+               coalesce(f.bank_name, '') AS bank_name,
+               CASE WHEN f.bank_account IS NOT NULL THEN 'bank'
+                    WHEN f.si_account IS NOT NULL THEN 'si' ELSE '' END AS account_kind,
+               coalesce(a.sealed, '') AS account_sealed, coalesce(a.digest, '') AS account_digest,
+               coalesce(a.masked, '') AS account_masked,
                CAST(f.restructured_on AS VARCHAR) AS restructured_on,
                coalesce(f.restructure_kind, '') AS restructure_kind
-        FROM unit_facts f JOIN (SELECT uscc, min(size) AS size FROM result GROUP BY uscc) s
-             USING (uscc)
+        FROM (SELECT *, wg_seal_account(coalesce(bank_account, si_account), uscc) AS a
+              FROM unit_facts) f
+             JOIN (SELECT uscc, min(size) AS size FROM result GROUP BY uscc) s USING (uscc)
         ORDER BY seq""")
     eligible, corrected = con.execute(
         "SELECT count(*) FILTER (WHERE eligible), "
         "count(*) FILTER (WHERE route <> screened_route) FROM rows").fetchall()[0]
     return {"rows": rows, "eligible_rows": eligible, "route_corrected": corrected}
+
+
+_SEALED = pa.struct([("sealed", pa.string()), ("digest", pa.string()), ("masked", pa.string())])
+
+
+def _register_sealing(con: duckdb.DuckDBPyConnection) -> None:
+    """``wg_seal_account(number, uscc)``: account numbers are sealed before they leave DuckDB,
+    so no clear number reaches the operational database (``cases.sealing``)."""
+    def seal(numbers: pa.Array, owners: pa.Array) -> pa.Array:
+        sealed = []
+        for number, owner in zip(numbers.to_pylist(), owners.to_pylist(), strict=True):
+            account = seal_account(number, owner=owner) if number else None
+            sealed.append(None if account is None else
+                          {"sealed": account.sealed, "digest": account.digest,
+                           "masked": account.masked})
+        return pa.array(sealed, type=_SEALED)
+
+    con.create_function("wg_seal_account", seal,
+                        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+                        duckdb.sqltype("STRUCT(sealed VARCHAR, digest VARCHAR, masked VARCHAR)"),
+                        type="arrow", null_handling="special")
 
 
 def _check_rows(con: duckdb.DuckDBPyConnection, result_path: Path, programs: list[str]) -> None:
@@ -357,7 +405,7 @@ def _adapt_now(now: datetime):
 
 def _stale_runs(record: dict, screened_at: datetime, record_sha: str) -> list[ScreeningRun]:
     newer = (ScreeningRun.objects.filter(loaded_at__isnull=False, region_code=record["region_code"],
-                                         screened_at__gt=screened_at)
+                                         screened_at__gt=screened_at, uscc="")
              .exclude(record_sha256=record_sha))
     return [run for run in newer if set(run.programs) & set(record["programs"])]
 
@@ -406,7 +454,7 @@ def load_screening(result_path: Path | str, *, actor: User | None = None,
                        "loading this older one would undo its decisions")
     source = _units_source(record, Path(units_from) if units_from else None)
     if verify_inputs:
-        _check_inputs(source, record)
+        check_inputs(source, record)
     lap("check")
 
     step("读取并核对筛查结果 / reading the result")
@@ -538,7 +586,7 @@ def _open_service_tasks(run: ScreeningRun, now: datetime) -> int:
                 "restructure_kind": unit.restructure_kind,
                 "restructured_on": unit.restructured_on.isoformat(),
                 "contact_phone": unit.masked_phone, "legal_rep_name": unit.legal_rep_name,
-                "account": unit.masked_account,
+                "account": unit.account_masked,
                 "cases": [{"id": c.pk, "program": c.program, "state": c.state,
                            "amount_fen": c.amount_fen} for c in unit.cases.all()],
             }))

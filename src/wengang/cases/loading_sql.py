@@ -14,6 +14,7 @@ from .models import (
     Case,
     CaseEvent,
     Channel,
+    Commitment,
     ClosedReason,
     LateClaim,
     RescreenFlag,
@@ -23,10 +24,11 @@ from .models import (
 
 UNIT_COLUMNS = ("uscc", "name", "unit_type", "region_code", "industry_code", "size",
                 "is_labour_dispatch", "registered_on", "legal_rep_name", "contact_phone",
-                "clerk_name", "clerk_phone", "bank_name", "bank_account", "si_account",
-                "restructured_on", "restructure_kind")
+                "clerk_name", "clerk_phone", "bank_name", "account_kind", "account_sealed",
+                "account_digest", "account_masked", "restructured_on", "restructure_kind")
 ROW_COLUMNS = ("uscc", "program", "program_kind", "refund_year", "eligible", "amount_fen",
-               "size", "route", "priority", "layoff_rate", "failed", "risk", "explanation")
+               "size", "route", "priority", "layoff_rate", "insured", "failed", "risk",
+               "explanation")
 _ROW_FIELDS = {"uscc": (Unit, "uscc")} | {name: (Case, name) for name in ROW_COLUMNS[1:]}
 STAGE_UNITS, STAGE_ROWS, STAGE_CHANGED = "wg_load_units", "wg_load_rows", "wg_load_changed"
 STAGE_WHY = "wg_load_why"
@@ -133,10 +135,16 @@ def _json(pairs: list[tuple[str, str, bool]]) -> str:
 def _tables() -> dict[str, str]:
     return {"unit": Unit._meta.db_table, "case": Case._meta.db_table,
             "event": CaseEvent._meta.db_table, "flag": RescreenFlag._meta.db_table,
-            "claim": LateClaim._meta.db_table}
+            "claim": LateClaim._meta.db_table, "commitment": Commitment._meta.db_table}
+
+
+_ACCOUNT_FIELDS = ("account_kind", "account_sealed", "account_digest", "account_masked")
+_ACCOUNT = ", ".join(_ACCOUNT_FIELDS)
 
 
 _UNIT_DATA = [c for c in UNIT_COLUMNS if c != "uscc"]
+_UNIT_COMPARED = [c for c in _UNIT_DATA if c != "account_sealed"]
+"""A sealed number differs at every sealing (a fresh nonce): accounts compare by digest."""
 
 
 def insert_units_sql() -> str:
@@ -151,7 +159,7 @@ def insert_units_sql() -> str:
 def update_units_sql() -> str:
     t = _tables()
     sets = ", ".join(f"{c} = s.{c}" for c in _UNIT_DATA)
-    differs = " OR ".join(_distinct(f"{t['unit']}.{c}", f"s.{c}") for c in _UNIT_DATA)
+    differs = " OR ".join(_distinct(f"{t['unit']}.{c}", f"s.{c}") for c in _UNIT_COMPARED)
     return f"""
         UPDATE {t['unit']} SET {sets}, last_run_id = %s, updated_at = %s
         FROM {STAGE_UNITS} s WHERE {t['unit']}.uscc = s.uscc AND ({differs})"""
@@ -161,11 +169,12 @@ def open_cases_sql() -> str:
     t = _tables()
     return f"""
         INSERT INTO {t['case']} (unit_id, program, program_kind, refund_year, state, route, size,
-            priority, eligible, amount_fen, layoff_rate, failed, risk, explanation,
-            opened_by_run_id, screening_run_id, version, state_changed_at, closed_reason,
-            held_from, hold_kind, created_at, updated_at)
+            priority, eligible, amount_fen, layoff_rate, insured, failed, risk, explanation,
+            {_ACCOUNT}, opened_by_run_id, screening_run_id, version, state_changed_at,
+            closed_reason, held_from, hold_kind, created_at, updated_at)
         SELECT u.id, r.program, r.program_kind, r.refund_year, '{State.SCREENED}', r.route, r.size,
-            r.priority, r.eligible, r.amount_fen, r.layoff_rate, r.failed, r.risk, r.explanation,
+            r.priority, r.eligible, r.amount_fen, r.layoff_rate, r.insured, r.failed, r.risk,
+            r.explanation, {", ".join("u." + c for c in _ACCOUNT_FIELDS)},
             %s, %s, 1, %s, '', '', '', %s, %s
         FROM {STAGE_ROWS} r JOIN {t['unit']} u ON u.uscc = r.uscc
         WHERE r.eligible AND NOT EXISTS (
@@ -193,7 +202,9 @@ def _joined(case_alias: str = "c") -> str:
 
 
 def _decision_differs(c: str = "c") -> str:
+    """The case's decision (or its unit's account) differs from the staged row ``r``."""
     return " OR ".join([
+        _distinct(f"{c}.insured", "r.insured"), f"{c}.account_digest <> u.account_digest",
         f"{c}.eligible <> r.eligible", f"{c}.amount_fen <> r.amount_fen",
         f"(r.eligible AND {c}.route <> r.route)", f"{c}.size <> r.size",
         f"{c}.priority <> r.priority", f"{c}.failed <> r.failed", f"{c}.risk <> r.risk",
@@ -202,17 +213,25 @@ def _decision_differs(c: str = "c") -> str:
 
 
 def changed_cases_sql() -> str:
-    """Collect (and on PostgreSQL lock) the never-approved cases whose decision changed."""
+    """Collect (and on PostgreSQL lock) the never-approved cases whose decision changed.
+
+    A case whose enterprise has confirmed its facts (a commitment) is not among them: the
+    commitment was signed on its facts and amount, so a person checks (``flag_approved_sql``).
+    """
     t = _tables()
     states = ", ".join(f"'{s}'" for s in sorted(UNAPPROVED_OPEN_STATES))
     lock = " FOR UPDATE OF c" if vendor() == "postgresql" else ""
     return f"""
         INSERT INTO {STAGE_CHANGED} (case_id)
         SELECT c.id FROM {t['case']} c {_joined()}
-        WHERE c.approved_on IS NULL
+        WHERE c.approved_on IS NULL AND NOT {_confirmed()}
           AND (c.state IN ({states}) OR (c.state = '{State.WITHDRAWN}'
                AND c.closed_reason = '{ClosedReason.RESCREEN_INELIGIBLE}'))
           AND ({_decision_differs()}){lock}"""
+
+
+def _confirmed(c: str = "c") -> str:
+    return f"EXISTS (SELECT 1 FROM {_tables()['commitment']} m WHERE m.case_id = {c}.id)"
 
 
 def rescreen_events_sql() -> str:
@@ -234,6 +253,9 @@ def rescreen_events_sql() -> str:
               "CASE WHEN c.size <> r.size THEN '企业规模变化；' ELSE '' END || "
               "CASE WHEN c.priority <> r.priority THEN '绿色通道变化；' ELSE '' END || "
               "CASE WHEN c.risk <> r.risk THEN '风险提示变化；' ELSE '' END || "
+              f"CASE WHEN {_distinct('c.insured', 'r.insured')} THEN '参保人数变化；' ELSE '' END || "
+              "CASE WHEN c.account_digest <> u.account_digest THEN '收款账户变化（' || "
+              "c.account_masked || ' → ' || u.account_masked || '）；' ELSE '' END || "
               "CASE WHEN c.failed <> r.failed OR c.explanation <> r.explanation "
               "THEN '筛查说明变化；' ELSE '' END || coalesce(w.why, '')")
     return f"""
@@ -253,8 +275,9 @@ def update_cases_sql() -> str:
         UPDATE {case} SET eligible = r.eligible, amount_fen = r.amount_fen,
             route = CASE WHEN r.eligible THEN r.route ELSE {case}.route END, size = r.size,
             priority = r.priority, failed = r.failed, risk = r.risk, explanation = r.explanation,
-            layoff_rate = r.layoff_rate, screening_run_id = %s, version = {case}.version + 1,
-            updated_at = %s
+            layoff_rate = r.layoff_rate, insured = r.insured,
+            {", ".join(f"{name} = u.{name}" for name in _ACCOUNT_FIELDS)},
+            screening_run_id = %s, version = {case}.version + 1, updated_at = %s
         FROM {STAGE_CHANGED} x, {t['unit']} u, {STAGE_ROWS} r
         WHERE {case}.id = x.case_id AND u.id = {case}.unit_id AND r.uscc = u.uscc
           AND r.program = {case}.program AND r.refund_year = {case}.refund_year"""
@@ -270,7 +293,7 @@ def flag_approved_sql() -> str:
             CASE WHEN r.route = 'none' THEN '' ELSE r.route END, r.failed, r.explanation, %s,
             'open', ''
         FROM {t['case']} c {_joined()}
-        WHERE c.approved_on IS NOT NULL
+        WHERE (c.approved_on IS NOT NULL OR {_confirmed()})
           AND (c.eligible <> r.eligible OR c.amount_fen <> r.amount_fen
                OR (r.eligible AND c.route <> r.route))
           AND NOT EXISTS (SELECT 1 FROM {t['flag']} f WHERE f.case_id = c.id AND f.run_id = %s)"""

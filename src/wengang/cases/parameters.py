@@ -26,6 +26,9 @@ class WorkflowParams:
 
     application_days: int = 20
     """Window to confirm and sign after the notice (a product default; cities set their own)."""
+    reminder_days: int = 5
+    """Remind an enterprise that has not applied this many working days before its deadline
+    (a product default; 0: no reminder)."""
     review_days: int = 3
     """Joint review, DOMAIN.md default (Liaoyuan 3, Haikou 2, Guangzhou first review 5)."""
     priority_review_days: int = 1
@@ -37,6 +40,8 @@ class WorkflowParams:
     """Overrides of ``reviewers`` per size (Xi'an dropped joint review for small and micro)."""
     reject_on_objection: bool = False
     """A department objection rejects the case outright instead of returning it to the agency."""
+    review_publicity_overlap: bool = False
+    """随审随公示: cases in joint review may be published; payable once both are done."""
     late_claim_until: date | None = None
     """Last day for late claims; ``None``: 31 December of the refund year."""
 

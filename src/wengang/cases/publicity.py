@@ -5,6 +5,11 @@
     resolve_objection(objection, actor=officer, uphold=False, note="核实无误")
     close_publicity(batch, actor=officer)         # on the first day after the period
 
+Where the region lets review and publicity overlap (随审随公示, ``review_publicity_overlap``),
+cases still in joint review are published too: they stay in review on the list, an objection
+holds them like any other, and they become payable only once every department has agreed and
+the period has ended without an open objection (``workflow.settle_published``).
+
 A period of n working days includes its first day (``calendar.period_end``): five working days
 from Wednesday 29 April 2020 end on Friday 8 May. Objections are taken from the first to the
 last day; each puts its case on hold until resolved. At the close, cases without open
@@ -46,23 +51,29 @@ def open_publicity(*, actor: User, region_code: str, program: str = "",
     if start < today:
         raise PreconditionFailed(f"公示开始日 {start} 早于今天 {today}",
                                  f"publicity cannot start in the past ({start} < {today})")
-    days = parameters_for(region_code, program).publicity_days
-    approved = Case.objects.approved().in_region(region_code)
+    params = parameters_for(region_code, program)
+    cases = Case.objects.in_region(region_code)
     if program:
-        approved = approved.for_program(program)
+        cases = cases.for_program(program)
     if case_ids is not None:
-        approved = approved.filter(pk__in=case_ids)
-    ids = list(approved.priority_first().values_list("pk", flat=True))
-    if not ids:
+        cases = cases.filter(pk__in=case_ids)
+    ids = list(cases.approved().priority_first().values_list("pk", flat=True))
+    in_review = []
+    if params.review_publicity_overlap:  # 随审随公示: published once, while review runs
+        in_review = list(cases.in_state(State.IN_REVIEW).filter(publicity_items__isnull=True)
+                         .priority_first().values_list("pk", flat=True))
+    if not ids and not in_review:
         raise NothingToDo(f"{region_code} 没有待公示的已审核案件",
                           f"no approved case in {region_code} waits for publicity")
     with transaction.atomic():
         batch = PublicityBatch.objects.create(
             region_code=region_code, program=program, start_on=start,
-            end_on=period_end(calendar, start, days), workdays=days, opened_by=actor,
-            opened_at=clock.now())
+            end_on=period_end(calendar, start, params.publicity_days),
+            workdays=params.publicity_days, opened_by=actor, opened_at=clock.now())
         moved = workflow.start_publicity_many(ids, actor=actor, batch=batch, channel=channel,
                                               request_id=request_id)
+        moved += workflow.publish_in_review_many(in_review, actor=actor, batch=batch,
+                                                 channel=channel, request_id=request_id)
         if not moved:
             raise NothingToDo(f"{region_code} 没有待公示的已审核案件",
                               f"no approved case in {region_code} waits for publicity")
@@ -148,7 +159,10 @@ def resolve_objection(objection: Objection, *, actor: User, uphold: bool, note: 
 
 def close_publicity(batch: PublicityBatch, *, actor: User, today: date | None = None,
                     channel: str = Channel.CONSOLE, request_id: str = "") -> int:
-    """After the last day, make every case still in publicity payable; return how many."""
+    """After the last day, make every case still in publicity payable; return how many.
+
+    Cases published while still in review stay in review: they become payable when it agrees.
+    """
     workflow.require_role(actor, Action.MADE_PAYABLE)
     workflow.require_region(actor, batch.region_code)
     today = today or clock.today()

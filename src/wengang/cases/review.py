@@ -152,6 +152,8 @@ def _settle(batch: ReviewBatch, *, actor: User, today: date, channel: str,
     approved, sent_back = workflow.settle_many(
         approve_ids=approve_ids, return_reasons={pk: "；".join(r) for pk, r in reasons.items()},
         reject=reject, actor=actor, channel=channel, request_id=request_id, today=today)
+    workflow.settle_published(approved, actor=actor, channel=channel, request_id=request_id,
+                              today=today)
     items = batch.items
     items.filter(case_id__in=approved).update(outcome=ReviewItem.Outcome.APPROVED)
     items.filter(case_id__in=sent_back).update(

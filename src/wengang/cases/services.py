@@ -6,6 +6,9 @@ transaction and returns the record it made or changed; state changes go through 
     load_screening(result_path, actor=…)                    screening result → units and cases
     notify / notify_many / apply / decline / withdraw       notice and application (workflow)
     expire_applications                                     deadline passed → declined
+    reminders_due / record_reminders                        remind before the deadline
+    confirmed_decision                                      the refund with confirmed facts
+    change_account                                          receiving account, until approval
     open_review_batches / record_decision / approve_batch   joint review
     overdue_tasks / escalate_overdue                        review deadlines
     approve / reject / hold / release                       single-case decisions (workflow)
@@ -29,21 +32,26 @@ from .workflow import (
                      Confirmation,
                      apply,
                      approve,
+                     change_account,
+                     confirmed_decision,
                      decline,
                      expire_applications,
                      hold,
                      notify,
                      notify_many,
+                     record_reminders,
                      reject,
                      release,
+                     reminders_due,
                      timeline,
                      withdraw,
 )
 
 __all__ = [
     "Confirmation", "LoadSummary", "apply", "approve", "approve_batch", "assign_service_task",
-    "close_publicity", "complete_service_task", "decline", "escalate_overdue",
-    "expire_applications", "file_late_claim", "file_objection", "hold", "load_screening",
-    "notify", "notify_many", "open_publicity", "open_review_batches", "overdue_tasks",
-    "record_decision", "reject", "release", "resolve_objection", "timeline", "withdraw",
+    "change_account", "close_publicity", "complete_service_task", "confirmed_decision",
+    "decline", "escalate_overdue", "expire_applications", "file_late_claim", "file_objection",
+    "hold", "load_screening", "notify", "notify_many", "open_publicity", "open_review_batches",
+    "overdue_tasks", "record_decision", "record_reminders", "reject", "release",
+    "reminders_due", "resolve_objection", "timeline", "withdraw",
 ]

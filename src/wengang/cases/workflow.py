@@ -17,9 +17,16 @@ The states and who may move them (``TRANSITIONS`` holds this table as data)::
         └── a department objects ──> returned (or rejected, region option) ──reject──> rejected
     in_publicity ──objection──> on_hold ──dismissed──> in_publicity / payable
                                         └─upheld──> rejected
-    in_publicity ──period over──> payable
+    in_publicity ──period over──> payable ──batch──> in_payment ──bank return──> paid
+                                   payment_failed <──┘ (re-paid in a later batch once the
+                                                        account change is verified)
     any open state ──hold (risk)──> on_hold ──release──> where it was
     any open state ──withdraw──> withdrawn;  re-screen: not eligible ──> withdrawn ──> screened
+
+Where review and publicity overlap (随审随公示), a case ``in_review`` is published and stays in
+review; once every department agrees it goes on to ``in_publicity`` (list still open) or
+straight to ``payable`` (list closed). Two actions leave the state as it is: a reminder before
+the application deadline, and a new receiving account (refused once approved).
 
 Bulk steps (a review batch, a publicity list, a re-screen) use ``_move_many``: the same checks,
 set-based, one event per case. Deadlines are counted in working days (``cases.calendar``).
@@ -38,13 +45,18 @@ from wengang.accounts.models import Role, User
 from wengang.core import regions
 from wengang.core.clock import clock
 from wengang.core.errors import RegionError
+from wengang.core.ids import mask_account
 from wengang.core.workdays import WorkCalendar
 
+from . import unit_screening  # a module: it imports loading, which imports this one
 from .calendar import deadline_after, work_calendar
 from .errors import (
+    AccountFrozen,
+    AccountInvalid,
     AccountRequired,
     ApplicationExpired,
     ConcurrentChange,
+    ConfirmationIneligible,
     FactsChanged,
     IllegalTransition,
     NotOwnUnit,
@@ -56,9 +68,11 @@ from .errors import (
 from .models import (
     CLOSED_STATES,
     UNAPPROVED_OPEN_STATES,
+    AccountKind,
     Action,
     Case,
     CaseEvent,
+    CaseQuerySet,
     Channel,
     ClosedReason,
     Commitment,
@@ -69,8 +83,9 @@ from .models import (
     ReviewItem,
     Route,
     State,
+    sealed_account_fields,
 )
-from .parameters import parameters_for
+from .parameters import WorkflowParams, parameters_for
 
 S = State
 _OPEN_BEFORE_APPROVAL = frozenset({S.SCREENED, S.NOTIFIED, S.AWAITING_APPLICATION, S.APPLIED,
@@ -113,8 +128,9 @@ TRANSITIONS: dict[Action, Transition] = {t.action: t for t in (
     Transition(Action.REJECTED, frozenset({S.APPLIED, S.IN_REVIEW, S.RETURNED, S.ON_HOLD}),
                S.REJECTED, (Role.AGENCY, Role.DEPARTMENT, Role.FINANCE)),
     Transition(Action.PUBLICITY_STARTED, frozenset({S.APPROVED}), S.IN_PUBLICITY, (Role.AGENCY,)),
-    Transition(Action.OBJECTION_FILED, frozenset({S.IN_PUBLICITY}), S.ON_HOLD, (Role.AGENCY,),
-               system=True),
+    # In review too: where review and publicity overlap (随审随公示), a case in review is published.
+    Transition(Action.OBJECTION_FILED, frozenset({S.IN_PUBLICITY, S.IN_REVIEW}), S.ON_HOLD,
+               (Role.AGENCY,), system=True),
     Transition(Action.HELD, _OPEN, S.ON_HOLD, (Role.AGENCY,)),
     Transition(Action.RELEASED, frozenset({S.ON_HOLD}), None, (Role.AGENCY,)),
     Transition(Action.MADE_PAYABLE, frozenset({S.IN_PUBLICITY}), S.PAYABLE, (Role.AGENCY,)),
@@ -122,6 +138,18 @@ TRANSITIONS: dict[Action, Transition] = {t.action: t for t in (
                (Role.AGENCY, Role.ENTERPRISE)),
     Transition(Action.RESCREEN_WITHDRAWN, UNAPPROVED_OPEN_STATES, S.WITHDRAWN, (), system=True),
     Transition(Action.RESCREEN_REOPENED, frozenset({S.WITHDRAWN}), S.SCREENED, (), system=True),
+    Transition(Action.REMINDED, frozenset({S.AWAITING_APPLICATION}), S.AWAITING_APPLICATION,
+               (Role.AGENCY,), system=True),
+    # The state stays; the receiving account changes only before approval (then it is frozen),
+    # by an officer who checked the papers: an enterprise gives one when it applies.
+    Transition(Action.ACCOUNT_CHANGED, _OPEN_BEFORE_APPROVAL, None, (Role.AGENCY,)),
+    Transition(Action.PAYMENT_STARTED, frozenset({S.PAYABLE, S.PAYMENT_FAILED}), S.IN_PAYMENT,
+               (Role.AGENCY, Role.FINANCE)),
+    Transition(Action.PAYMENT_CANCELLED, frozenset({S.IN_PAYMENT}), None,
+               (Role.AGENCY, Role.FINANCE)),
+    Transition(Action.PAID, frozenset({S.IN_PAYMENT}), S.PAID, (Role.AGENCY, Role.FINANCE)),
+    Transition(Action.PAYMENT_FAILED, frozenset({S.IN_PAYMENT}), S.PAYMENT_FAILED,
+               (Role.AGENCY, Role.FINANCE)),
 )}
 
 ENTERPRISE_WITHDRAW_SOURCES = frozenset({S.SCREENED, S.NOTIFIED, S.AWAITING_APPLICATION, S.APPLIED})
@@ -209,7 +237,8 @@ def _require_state(case: Case, action: Action, sources: Iterable[State] | None =
 
 def _commit(case: Case, action: Action, *, to: State, actor: User | None, reason: str = "",
             channel: str, request_id: str, fields: Mapping[str, object] | None = None,
-            data: dict | None = None, actor_label: str = "") -> Case:
+            data: dict | None = None, actor_label: str = "",
+            amount_before_fen: int | None = None, amount_after_fen: int | None = None) -> Case:
     """Move ``case`` (locked, checked) to ``to``, append its event, return it reloaded."""
     now = clock.now()
     values: dict[str, object] = {"state": to, "version": F("version") + 1,
@@ -226,7 +255,8 @@ def _commit(case: Case, action: Action, *, to: State, actor: User | None, reason
     CaseEvent.objects.create(
         case_id=case.pk, at=now, actor=actor, actor_label=actor_label, action=action,
         state_before=case.state, state_after=to, reason=reason, channel=channel,
-        request_id=request_id, data=data)
+        request_id=request_id, data=data, amount_before_fen=amount_before_fen,
+        amount_after_fen=amount_after_fen)
     case.refresh_from_db()
     case._loaded_state = case.state
     return case
@@ -303,6 +333,48 @@ def _today(today: date | None) -> date:
 
 # --- notice and application ----------------------------------------------------------------
 
+def application_window(calendar: WorkCalendar, today: date,
+                       params: WorkflowParams) -> dict[str, date | None]:
+    """The deadline of an application noticed ``today`` and the day its reminder falls due.
+
+    The deadline is ``application_days`` working days after the notice; the reminder
+    ``reminder_days`` working days before the deadline, and none when that is not after the
+    notice (the notice itself is the reminder).
+    """
+    apply_by = deadline_after(calendar, today, params.application_days)
+    remind_on = (calendar.add_workdays(apply_by, -params.reminder_days)
+                 if params.reminder_days else None)
+    return {"apply_by": apply_by,
+            "remind_on": remind_on if remind_on is not None and remind_on > today else None}
+
+
+def reminders_due(*, on: date | None = None, region_code: str | None = None) -> CaseQuerySet:
+    """Cases whose application reminder is due ``on`` (today): what outreach sends, priority first."""
+    due = Case.objects.reminder_due(_today(on))
+    return (due.in_region(region_code) if region_code else due).priority_first()
+
+
+def record_reminders(case_ids: Iterable[int], *, actor: User | None = None,
+                     channel: str = Channel.SYSTEM, request_id: str = "",
+                     today: date | None = None) -> list[int]:
+    """Record that a reminder was sent to each case still due one; return the ids recorded.
+
+    Outreach calls this once it has sent them (SMS, in-site message …); a case reminded already,
+    applied meanwhile or past its deadline is skipped, so a repeated call records nothing twice.
+    """
+    require_role(actor, Action.REMINDED)
+    today = _today(today)
+    with transaction.atomic():
+        due = Case.objects.reminder_due(today).filter(pk__in=list(case_ids))
+        if actor is not None:
+            due = due.visible_to(actor)
+        ids = list(due.select_for_update().values_list("pk", flat=True))
+        return _move_many(ids, action=Action.REMINDED, to=S.AWAITING_APPLICATION, actor=actor,
+                          channel=channel, request_id=request_id, fields={"reminded_on": today},
+                          reason="提醒：申请截止日前尚未确认申请",
+                          actor_label="" if actor else "申请提醒")
+
+
 def notify(case: Case, *, actor: User | None, channel: str = Channel.SYSTEM, request_id: str = "",
            today: date | None = None, calendar: WorkCalendar | None = None) -> Case:
     """Record that the enterprise was told: automatic → notified; application → awaiting it.
@@ -319,10 +391,10 @@ def notify(case: Case, *, actor: User | None, channel: str = Channel.SYSTEM, req
             return _commit(locked, Action.NOTIFIED, to=S.NOTIFIED, actor=actor, channel=channel,
                            request_id=request_id)
         params = parameters_for(locked.unit.region_code, locked.program)
-        apply_by = deadline_after(calendar or work_calendar(), today, params.application_days)
+        window = application_window(calendar or work_calendar(), today, params)
         return _commit(locked, Action.NOTIFIED, to=S.AWAITING_APPLICATION, actor=actor,
-                       channel=channel, request_id=request_id, fields={"apply_by": apply_by},
-                       data={"apply_by": apply_by.isoformat()})
+                       channel=channel, request_id=request_id, fields=window,
+                       data={"apply_by": window["apply_by"].isoformat()})
 
 
 def notify_many(cases, *, actor: User | None, channel: str = Channel.SYSTEM,
@@ -344,12 +416,11 @@ def notify_many(cases, *, actor: User | None, channel: str = Channel.SYSTEM,
     groups = (screened.application().values_list("unit__region_code", "program").distinct()
               .order_by())
     for region_code, program in groups:
-        params = parameters_for(region_code, program)
-        apply_by = deadline_after(calendar, today, params.application_days)
+        window = application_window(calendar, today, parameters_for(region_code, program))
         ids = screened.application().filter(unit__region_code=region_code, program=program)
         count += len(_move_many(ids.values_list("pk", flat=True), action=Action.NOTIFIED,
                                 to=S.AWAITING_APPLICATION, actor=actor, channel=channel,
-                                request_id=request_id, fields={"apply_by": apply_by}))
+                                request_id=request_id, fields=window))
     return count
 
 
@@ -360,9 +431,27 @@ class Confirmation:
     size: str
     insured: int
     amount_fen: int
+    """The amount shown to the enterprise: the case's, or ``confirmed_amount`` for new facts."""
     signatory_name: str
     account: str = ""
     """The receiving account; empty: the one on record (bank account, else the SI account)."""
+
+
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{6,40}")
+
+
+def confirmed_decision(case: Case, *, size: str,
+                       insured: int) -> "unit_screening.UnitDecision | None":
+    """What the case becomes with the facts an enterprise confirms (``None``: nothing differs).
+
+    Recomputed on the server, with the same policy and data as the case's screening run
+    (``unit_screening.screen_confirmed``): the portal shows its amount before the enterprise
+    signs, and ``apply`` requires the same amount.
+    """
+    if size == case.size and insured == case.insured:
+        return None
+    return unit_screening.screen_confirmed(
+        case, unit_screening.ConfirmedFacts(size=size, insured=insured))
 
 
 def apply(case: Case, *, actor: User, confirmation: Confirmation, commitment_text: CommitmentText,
@@ -372,8 +461,10 @@ def apply(case: Case, *, actor: User, confirmation: Confirmation, commitment_tex
 
     Online by the enterprise itself, or assisted: an officer records it for an enterprise that
     phoned or visited, after reading the commitment out (``read_out`` must be true; the event
-    and the commitment are marked as assisted). The amount confirmed must be the case's current
-    amount: a re-screen in between makes the enterprise confirm again.
+    and the commitment are marked as assisted). A size or headcount other than screening found
+    recomputes the amount (``confirmed_decision``; before → after in the event); facts that make
+    the case ineligible are refused (``ConfirmationIneligible``). The confirmed amount must be
+    the one the server computes: a re-screen in between makes the enterprise confirm again.
     """
     assisted = channel == Channel.ASSISTED
     require_actor_for_case(actor, case, Action.APPLIED,
@@ -382,33 +473,77 @@ def apply(case: Case, *, actor: User, confirmation: Confirmation, commitment_tex
         raise ReasonRequired("代办确认（须向企业宣读承诺书） / assisted confirmation (read out the commitment)")
     if not confirmation.signatory_name.strip():
         raise ReasonRequired(_label(Action.APPLIED))
+    if confirmation.account and not _ACCOUNT_NUMBER.fullmatch(confirmation.account):
+        raise AccountInvalid(mask_account(confirmation.account))
     today = _today(today)
+    # Screening the unit again reads files: before the lock; the version check below makes
+    # sure the case it was computed from is still the case.
+    decision = confirmed_decision(case, size=confirmation.size, insured=confirmation.insured)
+    if decision is not None and not decision.eligible:
+        raise ConfirmationIneligible(
+            case.pk, f"规模 {confirmation.size}，参保 {confirmation.insured} 人",
+            decision.failed, decision.explanation)
     with transaction.atomic():
         locked = _lock(case)
         _require_state(locked, Action.APPLIED)
         if locked.apply_by is not None and today > locked.apply_by:
             raise ApplicationExpired(locked.pk, locked.apply_by)
-        if confirmation.amount_fen != locked.amount_fen:
-            raise FactsChanged(locked.pk, "返还金额（分）", confirmation.amount_fen, locked.amount_fen)
+        amount_fen = locked.amount_fen if decision is None else decision.amount_fen
+        if confirmation.amount_fen != amount_fen:
+            raise FactsChanged(locked.pk, "返还金额（分）", confirmation.amount_fen, amount_fen)
         unit = locked.unit
-        account = confirmation.account or unit.bank_account or unit.si_account
-        if not account:
+        if confirmation.account:
+            account = sealed_account_fields(confirmation.account, AccountKind.BANK,
+                                            owner=unit.uscc)
+        elif unit.has_account:
+            account = unit.account_fields()
+        else:
             raise AccountRequired(locked.pk)
-        kind = (Commitment.AccountKind.SI if not confirmation.account and not unit.bank_account
-                else Commitment.AccountKind.BANK)
         commitment = Commitment.objects.create(
             case=locked, text=commitment_text, accepted_at=clock.now(), accepted_by=actor,
             channel=channel, origin=origin, read_out=read_out,
             signatory_name=confirmation.signatory_name, confirmed_size=confirmation.size,
-            confirmed_insured=confirmation.insured, confirmed_amount_fen=confirmation.amount_fen,
-            account_kind=kind, account=account)
+            confirmed_insured=confirmation.insured, confirmed_amount_fen=amount_fen, **account)
         data = {"commitment_id": commitment.pk, "commitment_version": commitment_text.version,
-                "size": confirmation.size, "insured": confirmation.insured}
-        if confirmation.size != locked.size:
-            data["size_changed"] = [locked.size, confirmation.size]
+                "size": confirmation.size, "insured": confirmation.insured,
+                "account": account["account_masked"]}
+        fields: dict[str, object] = {**account, "size": confirmation.size,
+                                     "insured": confirmation.insured}
+        reason = "代办：已宣读承诺书" if assisted else ""
+        if decision is not None:
+            data["screened"] = {"size": locked.size, "insured": locked.insured,
+                                "amount_fen": locked.amount_fen,
+                                "explanation": locked.explanation}
+            fields.update(amount_fen=amount_fen, explanation=decision.explanation,
+                          layoff_rate=decision.layoff_rate)
+            reason = "；".join(filter(None, [reason, "按企业确认的规模和参保人数重新测算返还金额"]))
         return _commit(locked, Action.APPLIED, to=S.APPLIED, actor=actor, channel=channel,
-                       request_id=request_id, data=data,
-                       reason="代办：已宣读承诺书" if assisted else "")
+                       request_id=request_id, data=data, reason=reason, fields=fields,
+                       amount_before_fen=locked.amount_fen, amount_after_fen=amount_fen)
+
+
+def change_account(case: Case, *, actor: User, account: str, reason: str,
+                   channel: str = Channel.CONSOLE, request_id: str = "") -> Case:
+    """Give a case another receiving account before it is approved; afterwards it is frozen.
+
+    A change after approval would redirect money the departments and the public have seen
+    approved: it goes through the account-change procedure of payments (``AccountFrozen``).
+    """
+    require_actor_for_case(actor, case, Action.ACCOUNT_CHANGED)
+    if not reason.strip():
+        raise ReasonRequired(_label(Action.ACCOUNT_CHANGED))
+    if not _ACCOUNT_NUMBER.fullmatch(account):
+        raise AccountInvalid(mask_account(account))
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.is_approved:
+            raise AccountFrozen(locked.pk, str(locked.get_state_display()))
+        _require_state(locked, Action.ACCOUNT_CHANGED)
+        fields = sealed_account_fields(account, AccountKind.BANK, owner=locked.unit.uscc)
+        return _commit(locked, Action.ACCOUNT_CHANGED, to=State(locked.state), actor=actor,
+                       reason=reason, channel=channel, request_id=request_id, fields=fields,
+                       data={"account_before": locked.account_masked,
+                             "account_after": fields["account_masked"]})
 
 
 def decline(case: Case, *, actor: User, reason: str = "", channel: str = Channel.ONLINE,
@@ -473,10 +608,11 @@ def reopen_for_late_claim(case: Case, *, actor: User | None, reason: str,
         locked = _lock(case)
         _require_state(locked, Action.LATE_CLAIM_REOPENED)
         params = parameters_for(locked.unit.region_code, locked.program)
-        apply_by = deadline_after(calendar or work_calendar(), today, params.application_days)
+        window = application_window(calendar or work_calendar(), today, params)
         return _commit(locked, Action.LATE_CLAIM_REOPENED, to=S.AWAITING_APPLICATION,
                        actor=actor, reason=reason, channel=channel, request_id=request_id,
-                       fields={"apply_by": apply_by}, data={"apply_by": apply_by.isoformat()})
+                       fields=window | {"reminded_on": None},
+                       data={"apply_by": window["apply_by"].isoformat()})
 
 
 # --- review --------------------------------------------------------------------------------
@@ -515,6 +651,10 @@ def approve(case: Case, *, actor: User, reason: str = "", channel: str = Channel
                          fields={"approved_on": _today(today)})
         if item is not None:
             ReviewItem.objects.filter(pk=item.pk).update(outcome=ReviewItem.Outcome.APPROVED)
+        settle_published([result.pk], actor=actor, channel=channel, request_id=request_id,
+                         today=_today(today))
+        result.refresh_from_db()
+        result._loaded_state = result.state
         return result
 
 
@@ -558,6 +698,41 @@ def start_publicity_many(case_ids: Sequence[int], *, actor: User, batch: Publici
     return _move_many(case_ids, action=Action.PUBLICITY_STARTED, to=S.IN_PUBLICITY, actor=actor,
                       channel=channel, request_id=request_id,
                       reason=f"公示 #{batch.pk}：{batch.start_on} 至 {batch.end_on}")
+
+
+def publish_in_review_many(case_ids: Sequence[int], *, actor: User, batch: PublicityBatch,
+                           channel: str, request_id: str) -> list[int]:
+    """Publish cases still in joint review (随审随公示): they stay in review, now on the list."""
+    require_role(actor, Action.PUBLICITY_STARTED)
+    return _move_many(case_ids, action=Action.PUBLICITY_STARTED, to=S.IN_REVIEW,
+                      sources=[S.IN_REVIEW], actor=actor, channel=channel, request_id=request_id,
+                      reason=f"随审随公示 #{batch.pk}：{batch.start_on} 至 {batch.end_on}（联审中）")
+
+
+def settle_published(case_ids: Sequence[int], *, actor: User, channel: str, request_id: str,
+                     today: date) -> tuple[list[int], list[int]]:
+    """Approved cases that were published during review: where does each go now?
+
+    Back in publicity while its list is open (closing it makes them payable), payable at once
+    when the list has closed — review and publicity both done, and no objection open (an
+    objection puts a case on hold, and a held case is not approved). Returns (in publicity,
+    payable). Cases never published are left approved, for a publicity of their own.
+    """
+    latest: dict[int, tuple[int, str]] = {}
+    for case_id, batch_id, status in (PublicityItem.objects.filter(case_id__in=list(case_ids))
+                                      .order_by("batch_id")
+                                      .values_list("case_id", "batch_id", "batch__status")):
+        latest[case_id] = (batch_id, status)
+    running = [pk for pk, (_, status) in latest.items() if status == PublicityBatch.Status.OPEN]
+    ended = [pk for pk, (_, status) in latest.items() if status != PublicityBatch.Status.OPEN]
+    published = _move_many(running, action=Action.PUBLICITY_STARTED, to=S.IN_PUBLICITY,
+                           sources=[S.APPROVED], actor=actor, channel=channel,
+                           request_id=request_id, reason="联审通过，继续公示（随审随公示）")
+    payable = _move_many(ended, action=Action.MADE_PAYABLE, to=S.PAYABLE, sources=[S.APPROVED],
+                         actor=actor, channel=channel, request_id=request_id,
+                         fields={"payable_on": today},
+                         reason="联审通过，公示已期满无异议（随审随公示）")
+    return published, payable
 
 
 def make_payable_many(case_ids: Sequence[int], *, actor: User, batch: PublicityBatch,
@@ -652,6 +827,45 @@ def reject_on_objection(case: Case, *, actor: User, reason: str, channel: str,
                        fields={"closed_reason": ClosedReason.PUBLIC_OBJECTION})
 
 
+# --- payment (called by ``payments``, set-based) ------------------------------------------
+
+def start_payment_many(case_ids: Sequence[int], *, actor: User, batch_id: int, channel: str,
+                       request_id: str) -> list[int]:
+    """Put the cases of a new payment batch in payment (``payments.batches`` calls this).
+
+    Only payable cases, and failed ones the caller found re-payable, can move: a case already
+    in a batch is skipped, so it cannot enter a second one.
+    """
+    require_role(actor, Action.PAYMENT_STARTED)
+    return _move_many(case_ids, action=Action.PAYMENT_STARTED, to=S.IN_PAYMENT, actor=actor,
+                      channel=channel, request_id=request_id, reason=f"拨付批次 #{batch_id}")
+
+
+def cancel_payment_many(back_to: Mapping[int, State], *, actor: User, batch_id: int,
+                        channel: str, request_id: str) -> list[int]:
+    """Take the cases of a batch cancelled before export back to where they were."""
+    require_role(actor, Action.PAYMENT_CANCELLED)
+    moved: list[int] = []
+    for target in (S.PAYABLE, S.PAYMENT_FAILED):
+        ids = [pk for pk, state in back_to.items() if state == target]
+        moved += _move_many(ids, action=Action.PAYMENT_CANCELLED, to=target, actor=actor,
+                            sources=[S.IN_PAYMENT], channel=channel, request_id=request_id,
+                            reason=f"拨付批次 #{batch_id} 导出前撤销")
+    return moved
+
+
+def settle_payment_many(*, paid_ids: Sequence[int], failed_reasons: Mapping[int, str],
+                        actor: User, channel: str, request_id: str) -> tuple[list[int], list[int]]:
+    """Record the bank's answer: paid cases are paid; failed ones wait for a verified account."""
+    require_role(actor, Action.PAID)
+    paid = _move_many(paid_ids, action=Action.PAID, to=S.PAID, actor=actor, channel=channel,
+                      request_id=request_id, reason="银行回单确认到账")
+    failed = _move_many(list(failed_reasons), action=Action.PAYMENT_FAILED, to=S.PAYMENT_FAILED,
+                        actor=actor, reasons=failed_reasons, channel=channel,
+                        request_id=request_id)
+    return paid, failed
+
+
 # --- re-screening (called by the loader, set-based) ----------------------------------------
 
 def withdraw_ineligible(*, run_id: int, channel: str = Channel.SYSTEM, request_id: str = "") -> int:
@@ -675,7 +889,7 @@ def reopen_eligible(*, run_id: int, channel: str = Channel.SYSTEM, request_id: s
                           actor=None, actor_label="重新筛查", channel=channel,
                           request_id=request_id, run_id=run_id,
                           reason="重新筛查后符合条件，恢复办理",
-                          fields={"apply_by": None}))
+                          fields={"apply_by": None, "remind_on": None, "reminded_on": None}))
 
 
 def timeline(case: Case) -> list[CaseEvent]:

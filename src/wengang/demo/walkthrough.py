@@ -2,9 +2,11 @@
 
 On a simulated clock (April–May 2020, May Day holiday included): cases are loaded and notified,
 some enterprises confirm with the commitment letter (recorded by an officer: the portal comes
-later), departments review (one objects to a case), publicity runs its working days, a public
-objection is filed and dismissed, and the cases become payable. Every step goes through the
-services of ``cases`` — the same code the console and the API will call.
+later) — one of undecided size confirms it is a small firm, and its refund is recomputed —
+departments review (one objects to a case), publicity runs its working days, a public objection
+is filed and dismissed, enterprises that have not applied are reminded before their deadline,
+and the cases become payable. Every step goes through the services of ``cases`` — the same code
+the console and the API will call.
 """
 
 from datetime import date
@@ -65,7 +67,9 @@ def walkthrough(result: Path, applications: int) -> None:
     setup_django()
     from wengang.cases import services
     from wengang.cases.models import Case, CommitmentText, ReviewTask
-    from wengang.cases.workflow import Confirmation
+    from wengang.cases.workflow import Confirmation, confirmed_decision
+
+    from wengang.core.money import fen_to_yuan
 
     console = Console()
     users = demo_users()
@@ -78,16 +82,24 @@ def walkthrough(result: Path, applications: int) -> None:
 
     _day(date(2020, 4, 16), console, f"{applications} 家企业确认信息并签署承诺书 / enterprises confirm")
     letter = CommitmentText.objects.order_by("-pk").first()
-    waiting = Case.objects.filter(state="awaiting_application").in_region(DEMO_REGION) \
-        .exclude(unit__bank_account="", unit__si_account="") \
-        .select_related("unit").order_by("pk")[:applications]
+    waiting = list(Case.objects.filter(state="awaiting_application", insured__isnull=False)
+                   .in_region(DEMO_REGION).exclude(account_sealed="")
+                   .select_related("unit", "screening_run").order_by("pk")[:applications])
+    undecided = next((c for c in waiting if c.size == "unknown" and c.program == "inclusive-2020"),
+                     None)
     for case in waiting:
-        services.apply(case, actor=agency, commitment_text=letter, origin="12333 热线",
-                       channel="assisted", read_out=True,
-                       # The screening result carries no headcount yet: recorded as 0 (issue 4).
-                       confirmation=Confirmation(size=case.size, insured=0,
-                                                 amount_fen=case.amount_fen,
-                                                 signatory_name=case.unit.legal_rep_name or "经办人"))
+        size = "small" if case is undecided else case.size
+        decision = confirmed_decision(case, size=size, insured=case.insured)
+        amount_fen = case.amount_fen if decision is None else decision.amount_fen
+        confirmed = services.apply(
+            case, actor=agency, commitment_text=letter, origin="12333 热线", channel="assisted",
+            read_out=True, confirmation=Confirmation(
+                size=size, insured=case.insured, amount_fen=amount_fen,
+                signatory_name=case.unit.legal_rep_name or "经办人"))
+        if case is undecided:
+            console.print(f"  {case.unit.name} 确认为小型企业（参保 {case.insured} 人），按同一政策重新测算："
+                          f"¥{fen_to_yuan(case.amount_fen, grouping=True)} → "
+                          f"¥{fen_to_yuan(confirmed.amount_fen, grouping=True)}")
 
     _day(date(2020, 4, 20), console, "部门联审 / joint review")
     batches = []
@@ -114,6 +126,10 @@ def walkthrough(result: Path, applications: int) -> None:
                                         reason="该企业已停业")
     _day(date(2020, 5, 6), console, "核实异议不成立 / objection dismissed after checking")
     services.resolve_objection(objection, actor=agency, uphold=False, note="核实企业仍正常经营")
+    _day(date(2020, 5, 8), console, "提醒尚未申请的企业（截止前 5 个工作日）/ reminders before the deadline")
+    due = services.reminders_due(region_code=DEMO_REGION)
+    reminded = services.record_reminders(due.values_list("pk", flat=True))
+    console.print(f"  {len(reminded):,} 家企业已提醒（短信由外呼模块发送）/ reminders recorded")
     batch_end = max(b.end_on for b in publicity)
     _day(date(2020, 5, 9), console, f"公示期满（{batch_end}）转为待拨付 / publicity over: payable")
     for batch in publicity:
@@ -123,8 +139,6 @@ def walkthrough(result: Path, applications: int) -> None:
     for header in ("状态 state", "案件 cases", "金额（元）amount"):
         table.add_column(header, justify="right" if header != "状态 state" else "left")
     from django.db.models import Count, Sum
-
-    from wengang.core.money import fen_to_yuan
 
     for row in Case.objects.in_region(DEMO_REGION).values("state").annotate(
             n=Count("pk"), fen=Sum("amount_fen")).order_by("state"):

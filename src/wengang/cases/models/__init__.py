@@ -17,17 +17,27 @@ from .case import (
                    HoldKind,
                    State,
 )
-from .common import Channel, Route, Size, region_prefix, region_q
+from .common import (
+                     AccountKind,
+                     Channel,
+                     ReceivingAccount,
+                     Route,
+                     Size,
+                     region_prefix,
+                     region_q,
+                     sealed_account_fields,
+)
 from .parameters import CalendarDay, WorkflowParameters
 from .publicity import Objection, PublicityBatch, PublicityItem
 from .review import ReviewBatch, ReviewItem, ReviewObjection, ReviewTask
 from .runs import ScreeningRun, Unit
 
 __all__ = [
-    "APPROVED_STATES", "CLOSED_STATES", "UNAPPROVED_OPEN_STATES", "Action", "CalendarDay",
+    "APPROVED_STATES", "CLOSED_STATES", "UNAPPROVED_OPEN_STATES", "AccountKind", "Action",
+    "CalendarDay",
     "Case", "CaseEvent", "CaseQuerySet", "Channel", "ClosedReason", "Commitment",
     "CommitmentText", "HoldKind", "LateClaim", "Objection", "PublicityBatch", "PublicityItem",
-    "RescreenFlag", "ReviewBatch", "ReviewItem", "ReviewObjection", "ReviewTask", "Route",
+    "ReceivingAccount", "RescreenFlag", "ReviewBatch", "ReviewItem", "ReviewObjection", "ReviewTask", "Route",
     "ScreeningRun", "ServiceOfficerTask", "Size", "State", "Unit", "WorkflowParameters",
-    "region_prefix", "region_q",
+    "region_prefix", "region_q", "sealed_account_fields",
 ]

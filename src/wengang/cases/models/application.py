@@ -7,10 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wengang.core.ids import mask_account
-
 from .case import Case
-from .common import Channel, Route, Size, region_q
+from .common import Channel, ReceivingAccount, Route, Size, region_q
 from .runs import ScreeningRun, Unit
 
 
@@ -42,13 +40,9 @@ class CommitmentText(models.Model):
         super().save(*args, **kwargs)
 
 
-class Commitment(models.Model):
+class Commitment(ReceivingAccount):
     """An accepted commitment with the facts the enterprise confirmed (size, headcount, amount,
-    receiving account): when, by whom, through which channel and from where."""
-
-    class AccountKind(models.TextChoices):
-        BANK = "bank", _("银行账户")
-        SI = "si", _("社保缴费账户")
+    receiving account, sealed): when, by whom, through which channel and from where."""
 
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT,
                              related_name="commitments")
@@ -65,8 +59,6 @@ class Commitment(models.Model):
     confirmed_size = models.CharField(_("确认的企业规模"), max_length=8, choices=Size.choices)
     confirmed_insured = models.PositiveIntegerField(_("确认的参保人数"))
     confirmed_amount_fen = models.BigIntegerField(_("确认的返还金额（分）"))
-    account_kind = models.CharField(_("收款账户类型"), max_length=8, choices=AccountKind.choices)
-    account = models.CharField(_("收款账号"), max_length=40)
 
     class Meta:
         verbose_name = _("承诺书")
@@ -85,8 +77,8 @@ class Commitment(models.Model):
         return f"承诺书 · 案件 {self.case_id} · {self.accepted_at:%Y-%m-%d}"
 
     @property
-    def masked_account(self) -> str:
-        return mask_account(self.account)
+    def account_owner(self) -> str:
+        return self.case.unit.uscc
 
 
 class LateClaimQuerySet(models.QuerySet):
@@ -184,10 +176,12 @@ class ServiceOfficerTask(models.Model):
 
 
 class RescreenFlag(models.Model):
-    """A re-screen that disagrees with an approved case: the case is left alone, a person looks.
+    """A re-screen that disagrees with an approved or confirmed case: the case is left alone, a
+    person looks.
 
-    Once a case is approved (published, payable …) a new run must not change it silently; the
-    new decision is recorded here for the agency to check (and, later, to claw back or top up).
+    Once a case is approved (published, payable …), or its enterprise has confirmed its facts
+    and signed the commitment, a new run must not change it silently; the new decision is
+    recorded here for the agency to check (and, later, to claw back or top up).
     """
 
     class Status(models.TextChoices):

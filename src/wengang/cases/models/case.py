@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..errors import AppendOnly, StateChangeOutsideWorkflow
-from .common import Channel, Route, Size, region_q
+from .common import Channel, ReceivingAccount, Route, Size, region_q
 from .runs import ScreeningRun, Unit
 
 
@@ -26,6 +26,9 @@ class State(models.TextChoices):
     IN_PUBLICITY = "in_publicity", _("公示中")
     ON_HOLD = "on_hold", _("暂缓")
     PAYABLE = "payable", _("待拨付")
+    IN_PAYMENT = "in_payment", _("拨付中")
+    PAID = "paid", _("已拨付")
+    PAYMENT_FAILED = "payment_failed", _("拨付失败")
     REJECTED = "rejected", _("不予通过")
     DECLINED = "declined", _("逾期未申请或放弃")
     WITHDRAWN = "withdrawn", _("已撤销")
@@ -113,6 +116,15 @@ class CaseQuerySet(models.QuerySet):
     def awaiting_application(self) -> "CaseQuerySet":
         return self.filter(state=State.AWAITING_APPLICATION)
 
+    def reminder_due(self, on: date) -> "CaseQuerySet":
+        """Cases still awaiting application on ``on`` whose reminder is due and not yet sent.
+
+        One reminder per case (one notice per event, never a flood); none once the deadline
+        has passed (the case then expires).
+        """
+        return self.filter(state=State.AWAITING_APPLICATION, remind_on__lte=on, apply_by__gte=on,
+                           reminded_on__isnull=True)
+
     def application_expired(self, today: date) -> "CaseQuerySet":
         """Cases whose application deadline passed before ``today`` (the deadline day counts)."""
         return self.filter(state=State.AWAITING_APPLICATION, apply_by__lt=today)
@@ -128,8 +140,12 @@ class CaseQuerySet(models.QuerySet):
         return self.aggregate(total=models.Sum("amount_fen"))["total"] or 0
 
 
-class Case(models.Model):
-    """One unit under one program for one refund year, from screening to payable."""
+class Case(ReceivingAccount):
+    """One unit under one program for one refund year, from screening to payable.
+
+    Its receiving account (``ReceivingAccount``) is the unit's on record, or the one the
+    enterprise confirmed when applying; frozen once approved (``workflow.change_account``).
+    """
 
     unit = models.ForeignKey(Unit, verbose_name=_("参保单位"), on_delete=models.PROTECT,
                              related_name="cases", db_index=False)  # the unique index leads with it
@@ -145,6 +161,8 @@ class Case(models.Model):
                                    help_text=_("优先办理：排在前面，联审时限更短。"))
     eligible = models.BooleanField(_("最近一次筛查符合条件"), default=True)
     amount_fen = models.BigIntegerField(_("返还金额（分）"))
+    insured = models.PositiveIntegerField(_("参保人数"), null=True, blank=True,
+                                          help_text=_("考核年度末（12月）参保人数，来自缴费数据；企业确认后为确认数。"))
     layoff_rate = models.DecimalField(_("裁员率"), max_digits=7, decimal_places=4, null=True,
                                       blank=True)
     failed = models.CharField(_("未通过的规则"), max_length=255, blank=True)
@@ -165,6 +183,9 @@ class Case(models.Model):
                                           help_text=_("每次变更加一；用于发现并发修改。"))
     state_changed_at = models.DateTimeField(_("状态变更时间"))
     apply_by = models.DateField(_("申请截止日"), null=True, blank=True)
+    remind_on = models.DateField(_("提醒日"), null=True, blank=True,
+                                 help_text=_("尚未申请时，从这一天起提醒企业（截止日前若干工作日）。"))
+    reminded_on = models.DateField(_("已提醒日"), null=True, blank=True)
     approved_on = models.DateField(_("审核通过日"), null=True, blank=True)
     payable_on = models.DateField(_("待拨付日"), null=True, blank=True)
     closed_reason = models.CharField(_("办结原因"), max_length=24, choices=ClosedReason.choices,
@@ -223,6 +244,10 @@ class Case(models.Model):
         self._loaded_state = self.state
 
     @property
+    def account_owner(self) -> str:
+        return self.unit.uscc
+
+    @property
     def is_closed(self) -> bool:
         return self.state in CLOSED_STATES
 
@@ -262,6 +287,12 @@ class Action(models.TextChoices):
     RELEASED = "released", _("解除暂缓")
     MADE_PAYABLE = "made_payable", _("公示期满，待拨付")
     LATE_CLAIM_REOPENED = "late_claim_reopened", _("补报后恢复")
+    REMINDED = "reminded", _("提醒申请")
+    ACCOUNT_CHANGED = "account_changed", _("变更收款账户")
+    PAYMENT_STARTED = "payment_started", _("列入拨付批次")
+    PAYMENT_CANCELLED = "payment_cancelled", _("撤出未导出的拨付批次")
+    PAID = "paid", _("银行回单：已到账")
+    PAYMENT_FAILED = "payment_failed", _("银行回单：拨付失败")
 
 
 class CaseEventQuerySet(models.QuerySet):

@@ -22,6 +22,9 @@ class WorkflowParameters(models.Model):
                                help_text=_("留空表示所有项目。"))
     application_days = models.PositiveSmallIntegerField(_("申请期限（工作日）"), null=True,
                                                         blank=True)
+    reminder_days = models.PositiveSmallIntegerField(
+        _("申请截止前提醒（工作日）"), null=True, blank=True,
+        help_text=_("截止日前第几个工作日提醒尚未申请的企业；0 表示不提醒。"))
     review_days = models.PositiveSmallIntegerField(_("联审时限（工作日）"), null=True, blank=True)
     priority_review_days = models.PositiveSmallIntegerField(_("绿色通道联审时限（工作日）"),
                                                             null=True, blank=True)
@@ -34,6 +37,9 @@ class WorkflowParameters(models.Model):
     reject_on_objection = models.BooleanField(
         _("部门异议直接不予通过"), null=True, blank=True,
         help_text=_("否（默认）：有异议的案件退回经办机构；是：直接不予通过。"))
+    review_publicity_overlap = models.BooleanField(
+        _("随审随公示"), null=True, blank=True,
+        help_text=_("是：提交联审的案件即可公示，联审全部同意且公示期满无异议后待拨付；否（默认）：审核通过后再公示。"))
     late_claim_until = models.DateField(_("补报截止日"), null=True, blank=True,
                                         help_text=_("留空表示返还年度的12月31日。"))
     note = models.TextField(_("依据或说明"), blank=True)

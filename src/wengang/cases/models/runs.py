@@ -4,9 +4,10 @@ from django.conf import settings as django_settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wengang.core.ids import mask_account, mask_phone
+from wengang.core.ids import mask_phone
 
-from .common import Size, region_q
+from ..sealing import account_digest
+from .common import ReceivingAccount, Size, region_q
 
 
 class ScreeningRun(models.Model):
@@ -14,7 +15,8 @@ class ScreeningRun(models.Model):
 
     Keyed by the SHA-256 of the run record, which holds the result's own SHA-256 and the time of
     the run: loading the same run again changes nothing, while a later run that happens to give
-    the same bytes (a feed corrected back) is a new decision and is applied.
+    the same bytes (a feed corrected back) is a new decision and is applied. A late claim
+    screened at once is a run of one unit (``uscc``), recorded the same way.
     """
 
     record_sha256 = models.CharField(_("运行记录 SHA-256"), max_length=64, unique=True)
@@ -31,6 +33,8 @@ class ScreeningRun(models.Model):
     code_version = models.CharField(_("程序版本"), max_length=32)
     screened_at = models.DateTimeField(_("筛查时间"))
     rows = models.PositiveIntegerField(_("结果行数"))
+    uscc = models.CharField(_("单户筛查单位"), max_length=18, blank=True,
+                            help_text=_("补报时只筛查这一家单位（cases.unit_screening）；空表示整批筛查。"))
     record = models.JSONField(_("完整运行记录"))
     loaded_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
     loaded_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, verbose_name=_("导入人"),
@@ -51,6 +55,10 @@ class ScreeningRun(models.Model):
 
 
 class UnitQuerySet(models.QuerySet):
+    def sharing_account(self, number: str) -> "UnitQuerySet":
+        """Units whose receiving account is ``number`` (by keyed digest: nothing is decrypted)."""
+        return self.filter(account_digest=account_digest(number))
+
     def in_region(self, region_code: str) -> "UnitQuerySet":
         return self.filter(region_q("region_code", region_code))
 
@@ -58,8 +66,12 @@ class UnitQuerySet(models.QuerySet):
         return self.filter(restructured_on__isnull=False)
 
 
-class Unit(models.Model):
-    """An insured employer unit (参保单位), as the units feed of the latest loaded run says."""
+class Unit(ReceivingAccount):
+    """An insured employer unit (参保单位), as the units feed of the latest loaded run says.
+
+    Its receiving account (``ReceivingAccount``) is the bank account of the units feed, else the
+    social-insurance account the unit pays from; sealed, never in clear.
+    """
 
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("单位名称"), max_length=200)
@@ -75,8 +87,6 @@ class Unit(models.Model):
     clerk_name = models.CharField(_("社保专管员"), max_length=64, blank=True)
     clerk_phone = models.CharField(_("专管员电话"), max_length=20, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
-    bank_account = models.CharField(_("银行账号"), max_length=40, blank=True)
-    si_account = models.CharField(_("社保缴费账户"), max_length=40, blank=True)
     restructured_on = models.DateField(_("改制重组日期"), null=True, blank=True)
     restructure_kind = models.CharField(_("改制重组类型"), max_length=16, blank=True)
     last_run = models.ForeignKey(ScreeningRun, verbose_name=_("最近导入批次"),
@@ -101,14 +111,8 @@ class Unit(models.Model):
         return f"{self.name}（{self.uscc}）"
 
     @property
-    def has_account(self) -> bool:
-        return bool(self.bank_account or self.si_account)
-
-    @property
-    def masked_account(self) -> str:
-        """The receiving account as shown to people: ``****1234``."""
-        account = self.bank_account or self.si_account
-        return mask_account(account) if account else ""
+    def account_owner(self) -> str:
+        return self.uscc
 
     @property
     def masked_phone(self) -> str:

@@ -1,7 +1,7 @@
 """Benchmark: load a screening result of N rows into cases (not a test; run it by hand).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wg_cases_scratch \\
-        .venv/bin/python -m tests.cases.bench_load --rows 100000 --out var/bench-cases
+        .venv/bin/python bench/bench_cases_load.py --rows 100000 --out var/bench-cases
 
 Writes N/2 units under two programs (about 70 % eligible), migrates a fresh database (the one
 DATABASE_URL names is emptied: never point it at real data), then times: the first load; the
@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the test builders' USCC maker
+
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -28,7 +31,7 @@ def build(out: Path, rows: int, *, seed: int = 2020) -> tuple[Path, Path]:
     import hashlib
     import json
 
-    from tests.cases.builders import make_uscc
+    from tests.screening.builder import make_uscc
     from wengang.policy import load_policy
 
     folder = out / f"rows-{rows}"
@@ -111,7 +114,6 @@ def main() -> None:
 
     from wengang.cases.loading import load_screening
 
-    call_command("flush", interactive=False, verbosity=0) if "--keep" in sys.argv else None
     with connection.cursor() as cursor:  # a clean schema each time
         if connection.vendor == "postgresql":
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")

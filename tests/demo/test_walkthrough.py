@@ -1,0 +1,53 @@
+"""The demo walkthrough on a small synthetic city: screening result to payable, every step."""
+
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from wengang.cases.models import Action, Case, CaseEvent, CommitmentText, State
+from wengang.core.clock import clock
+from wengang.demo import CitySpec, write_city
+from wengang.demo.walkthrough import walkthrough
+from wengang.screening import folder_source, screen
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def commitment_text():
+    """The letter migration 0002 seeds; a transactional test elsewhere may have flushed it."""
+    CommitmentText.objects.get_or_create(
+        version="2020-1", defaults={"title": "失业保险稳岗返还承诺书", "text": "本单位郑重承诺……",
+                                    "valid_from": date(2020, 1, 1)})
+
+
+@pytest.fixture
+def result(tmp_path):
+    feeds = tmp_path / "feeds"
+    write_city(CitySpec(units=2_000, seed=2020), feeds)
+    with clock.frozen(date(2020, 4, 15)):
+        run = screen(folder_source(feeds), programs=["inclusive-2020", "difficult-2020"],
+                     as_of=date(2020, 4, 15), region_code="360100")
+        run.write(tmp_path / "screening.csv")
+    return tmp_path / "screening.csv"
+
+
+def test_the_walkthrough_takes_the_city_to_payable_cases(result):
+    with clock.frozen(date(2020, 4, 15)):  # the walkthrough moves the clock; put it back after
+        outcome = CliRunner().invoke(walkthrough, [str(result), "--applications", "40"],
+                                     catch_exceptions=False)
+    assert outcome.exit_code == 0, outcome.output
+    assert Case.objects.filter(state=State.PAYABLE).count() > 0
+    applied = CaseEvent.objects.filter(action=Action.APPLIED)
+    assert applied.count() == 40
+    # Confirmations carry the headcount screening read, never a placeholder 0.
+    assert all(e.data["insured"] == Case.objects.get(pk=e.case_id).insured for e in applied)
+    # One applicant of undecided size confirms it is small: the SME ratio (100%) replaces
+    # the large one (50%), so the amount doubles (within the one fen of rounding half-up).
+    assert "确认为小型企业" in outcome.output
+    (recomputed,) = [e for e in applied if e.amount_before_fen != e.amount_after_fen]
+    assert abs(recomputed.amount_after_fen - 2 * recomputed.amount_before_fen) <= 1
+    assert (recomputed.data["screened"]["size"], recomputed.data["size"]) == ("unknown", "small")
+    assert CaseEvent.objects.filter(action=Action.REMINDED).exists()
+    assert "reminders recorded" in outcome.output
