@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.12 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
-SYSTEM_PACKAGES := fonts-wqy-zenhei
+SYSTEM_PACKAGES := fonts-wqy-zenhei chromium
 DATA_DIR ?= var
 DEMO_UNITS ?= 20000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
@@ -15,18 +15,19 @@ export WENGANG_DATA_DIR := $(abspath $(DATA_DIR))
 DEMO_DIR := $(abspath $(DATA_DIR))/demo
 DEMO := WENGANG_DATA_DIR=$(DEMO_DIR) $(BIN)/wengang
 
-.PHONY: setup system demo test test-sqlite test-postgres bench lint clean
+.PHONY: setup system assets demo serve test test-sqlite test-postgres bench lint clean
 
-setup: system $(STAMP)
+setup: system $(STAMP) assets
 
-# Debian packages the project needs (a CJK font for charts and PDFs). Installed only if missing.
+# Debian packages the project needs (a CJK font for charts and PDFs; chromium for the browser
+# tests, driven by Playwright). Installed only if missing.
 system:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing $$missing"; apt-get update -qq && \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else echo "please install: $$missing (Chinese text in charts needs them)"; fi; \
+		else echo "please install: $$missing (charts need the font, browser tests chromium)"; fi; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -35,6 +36,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
+
+# Front-end assets (htmx, ECharts) come from npm at the versions of package-lock.json and are
+# served from the package's static folder: never a CDN, sites run offline. `npm ci` reruns only
+# when the lock file is newer than what is installed.
+VENDOR := src/wengang/web/static/vendor
+VENDOR_FILES := $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
+
+assets: $(VENDOR_FILES)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error && touch $@
+
+$(VENDOR)/htmx.min.js: node_modules/.package-lock.json
+	install -D -m 644 node_modules/htmx.org/dist/htmx.min.js $@
+
+$(VENDOR)/echarts.min.js: node_modules/.package-lock.json
+	install -D -m 644 node_modules/echarts/dist/echarts.min.js $@
 
 # The demo city lives in its own data directory, rebuilt from scratch on every run.
 demo: setup
@@ -45,6 +63,14 @@ demo: setup
 	$(DEMO) screen --snapshot latest --program inclusive-2020 --program difficult-2020 \
 		--as-of 2020-04-15 --region 360100 --out $(DEMO_DIR)/screening-2020-04-15.csv
 	$(DEMO) walkthrough $(DEMO_DIR)/screening-2020-04-15.csv
+	$(DEMO) manage demo_logins
+	$(MAKE) --no-print-directory serve
+
+# The web UI of the demo city on the demo's last simulated day (the walkthrough ends then).
+DEMO_TODAY ?= 2020-05-09
+serve: setup
+	@echo "稳岗通 / wengang: http://127.0.0.1:8000  (Ctrl-C to stop)"
+	WENGANG_TODAY=$(DEMO_TODAY) $(DEMO) manage runserver 127.0.0.1:8000 --noreload
 
 # The suite runs on SQLite, then its database tests again on PostgreSQL.
 test: setup test-sqlite test-postgres

@@ -1,6 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from wengang.web.access import public
 
 urlpatterns = [
+    # The admin has no login of its own: only the staff login (password + TOTP) gets anyone in.
+    path("admin/login/", public(RedirectView.as_view(pattern_name="web:staff-login")),
+         name="admin-login"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("wengang.web.urls")),
 ]

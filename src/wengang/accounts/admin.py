@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from .models import Attempt, SmsCode, TOTPDevice, User
 
 
 @admin.register(User)
@@ -11,3 +11,42 @@ class UserAdmin(BaseUserAdmin):
     )
     list_display = ("username", "role", "region_code", "department", "is_active")
     list_filter = ("role", "department", "is_active")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Login records are evidence: shown, never edited or added by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(ReadOnlyAdmin):
+    """Deleting a device is how an administrator resets a lost authenticator."""
+
+    list_display = ("user", "created_at", "confirmed_at")
+    search_fields = ("user__username",)
+    exclude = ("secret",)
+
+
+@admin.register(SmsCode)
+class SmsCodeAdmin(ReadOnlyAdmin):
+    list_display = ("uscc", "created_at", "expires_at", "used_at", "ip")
+    search_fields = ("uscc",)
+    exclude = ("salt", "code_hash", "phone")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    list_display = ("at", "kind", "key", "succeeded", "ip")
+    list_filter = ("kind", "succeeded")
+    search_fields = ("key", "ip")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,23 +1,33 @@
-"""Users and roles.
+"""Users and roles, and the records of logging in (SMS codes, TOTP devices, attempts).
 
 A custom user model from the first migration: Django cannot swap it in later without pain.
-Every staff user is scoped to a region (GB/T 2260 code); later issues check it in every view.
-A joint-review reviewer also belongs to one department (finance, ndrc, …), and an enterprise
-user acts for one unit (its unified social credit code).
+Every staff user is scoped to a region subtree (GB/T 2260 code: a province sees its cities, a
+city only itself and its counties); every view checks it. A joint-review reviewer also belongs
+to one department (finance, ndrc, …), and an enterprise user acts for one unit (its unified
+social credit code).
 """
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wengang.core import regions
+from wengang.core.errors import RegionError
+
 
 class Role(models.TextChoices):
     AGENCY = "agency", _("人社/社保经办")
+    SUPERVISOR = "supervisor", _("人社/社保经办主管")
     DEPARTMENT = "department", _("联审部门")
     FINANCE = "finance", _("财政")
     AUDITOR = "auditor", _("第三方审计")
+    SERVICE_OFFICER = "service_officer", _("服务专员")
     ENTERPRISE = "enterprise", _("企业")
     ADMIN = "admin", _("系统管理员")
+
+
+STAFF_ROLES = frozenset(set(Role) - {Role.ENTERPRISE})
+"""Roles that log in with a password and a TOTP code; an enterprise logs in with an SMS code."""
 
 
 class Department(models.TextChoices):
@@ -80,6 +90,25 @@ class User(AbstractUser):
         return f"{self.username} ({self.get_role_display()})"
 
     @property
+    def is_enterprise(self) -> bool:
+        return self.role == Role.ENTERPRISE
+
+    def covers_region(self, region_code: str) -> bool:
+        """Whether ``region_code`` lies in this staff user's region subtree.
+
+        A user with no region sees nothing (an admin: everything): a missing setting must
+        never widen anyone's view. Enterprises are scoped by unit, not region.
+        """
+        if self.is_enterprise:
+            return False
+        if not self.region_code:
+            return self.role == Role.ADMIN
+        try:
+            return regions.contains(self.region_code, region_code)
+        except RegionError:
+            return False
+
+    @property
     def review_department(self) -> str | None:
         """The department this user decides joint-review tasks for, if any.
 
@@ -91,3 +120,105 @@ class User(AbstractUser):
         if self.role == Role.FINANCE:
             return self.department or Department.FINANCE
         return None
+
+
+class TOTPDevice(models.Model):
+    """A staff user's authenticator (RFC 6238 TOTP, 30-second steps, 6 digits).
+
+    Enrolled at the first login after the password; confirmed by a first valid code. Each time
+    step is accepted once (``last_step``), so a code seen over a shoulder cannot be replayed.
+    """
+
+    user = models.OneToOneField(User, verbose_name=_("用户"), on_delete=models.CASCADE,
+                                related_name="totp_device")
+    secret = models.CharField(_("密钥（Base32）"), max_length=64)
+    created_at = models.DateTimeField(_("生成时间"))
+    confirmed_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+    last_step = models.BigIntegerField(_("最近使用的时间步"), default=0)
+
+    class Meta:
+        verbose_name = _("动态口令设备")
+        verbose_name_plural = _("动态口令设备")
+
+    def __str__(self) -> str:
+        state = _("已启用") if self.confirmed_at else _("待启用")
+        return f"{self.user.username} · {state}"
+
+
+class SmsCode(models.Model):
+    """A one-time login code sent to a unit's contact phone on record.
+
+    Only a keyed hash of the code is stored: a copy of the database alone does not let anyone
+    log in. A code is valid once, until ``expires_at``, and only while it is the unit's latest.
+    """
+
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18)
+    phone = models.CharField(_("发送号码"), max_length=20)
+    salt = models.CharField(_("盐"), max_length=32)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
+    ip = models.GenericIPAddressField(_("请求来源 IP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("失效时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = (models.Index(fields=["uscc", "created_at"], name="sms_code_uscc_created"),
+                   models.Index(fields=["ip", "created_at"], name="sms_code_ip_created"))
+        constraints = (
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")),
+                                   name="sms_code_expires_after_creation"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.uscc} · {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SmsOutbox(models.Model):
+    """Messages the development gateway "sent": the demo and the tests read codes here.
+
+    Used only when no gateway URL is configured and DEBUG is on; production sends through
+    ``WENGANG_SMS_URL`` and never stores message text.
+    """
+
+    phone = models.CharField(_("号码"), max_length=20)
+    text = models.TextField(_("内容"))
+    sent_at = models.DateTimeField(_("发送时间"))
+
+    class Meta:
+        verbose_name = _("短信发件箱（开发）")
+        verbose_name_plural = _("短信发件箱（开发）")
+        ordering = ("-sent_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.phone} · {self.sent_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Attempt(models.Model):
+    """One login step or public submission, kept to rate-limit and lock out (and to audit).
+
+    ``key`` is what is being protected: a USCC (SMS code), a username (password and TOTP) or
+    an IP address (public forms).
+    """
+
+    class Kind(models.TextChoices):
+        SMS_CODE = "sms_code", _("短信验证码")
+        PASSWORD = "password", _("密码")
+        TOTP = "totp", _("动态口令")
+        OBJECTION = "objection", _("公示异议")
+
+    key = models.CharField(_("对象"), max_length=64)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    succeeded = models.BooleanField(_("成功"))
+    ip = models.GenericIPAddressField(_("来源 IP"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("登录与提交记录")
+        verbose_name_plural = _("登录与提交记录")
+        indexes = (models.Index(fields=["key", "kind", "at"], name="attempt_key_kind_at"),)
+
+    def __str__(self) -> str:
+        outcome = "✓" if self.succeeded else "✗"
+        return f"{self.get_kind_display()} {self.key} {outcome} {self.at:%Y-%m-%d %H:%M:%S}"

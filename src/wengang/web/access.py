@@ -1,0 +1,92 @@
+"""Who may open which page: one decorator per kind of page, checked on the server for every view.
+
+    @public                      anyone, logged in or not
+    @enterprise_only             a logged-in enterprise (it then sees only its own unit)
+    @staff_only(*roles)          a logged-in staff user (password + TOTP) of one of ``roles``
+
+Anonymous users are sent to the matching login page; a logged-in user of another role gets 403.
+Objects outside the user's unit or region are answered 404 by the views (``get_case_for``), so
+their existence is not revealed. Each decorator records its rule on the view (``view.access``)
+so the authorization-matrix test can list the URLconf.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+
+from wengang.accounts.models import Role, User
+from wengang.cases.models import Case
+
+CONSOLE_ROLES = (Role.AGENCY, Role.SUPERVISOR, Role.FINANCE, Role.AUDITOR, Role.SERVICE_OFFICER,
+                 Role.ADMIN)
+"""The staff console: everyone who works on cases except department reviewers, who see their
+review tasks only (a finance officer does both)."""
+BATCH_ROLES = (Role.AGENCY, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+REVIEWER_ROLES = (Role.DEPARTMENT, Role.FINANCE)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Access:
+    kind: str                     # "public", "enterprise" or "staff"
+    roles: tuple[str, ...] = ()
+
+
+def _mark(view: Callable, access: Access) -> Callable:
+    view.access = access
+    return view
+
+
+def public(view: Callable) -> Callable:
+    return _mark(view, Access("public"))
+
+
+def enterprise_only(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect("web:enterprise-login")
+        if user.role != Role.ENTERPRISE or not user.uscc:
+            raise PermissionDenied("enterprise only")
+        return view(request, *args, **kwargs)
+
+    return _mark(wrapped, Access("enterprise", (Role.ENTERPRISE,)))
+
+
+def staff_only(*roles: str) -> Callable[[Callable], Callable]:
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect("web:staff-login")
+            if user.role not in roles:
+                raise PermissionDenied(f"roles: {', '.join(roles)}")
+            return view(request, *args, **kwargs)
+
+        return _mark(wrapped, Access("staff", tuple(roles)))
+
+    return decorate
+
+
+def get_case_for(user: User, pk: int) -> Case:
+    """The case, if ``user`` may see it (own unit, or region subtree); 404 otherwise."""
+    case = Case.objects.visible_to(user).select_related("unit").filter(pk=pk).first()
+    if case is None:
+        raise Http404("case")
+    return case
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """An htmx request: answer with the fragment it swaps in, not the whole page."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The peer address. Behind a reverse proxy, set it from the proxy's header in the proxy."""
+    return request.META.get("REMOTE_ADDR") or None

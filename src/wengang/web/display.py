@@ -1,0 +1,99 @@
+"""What the pages show of a case: the enterprise's timeline, the explanation as ticked rules,
+the program's name. Read-only; states change only in ``cases.workflow``."""
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from django.utils.timezone import localdate
+from django.utils.translation import gettext_lazy as _
+
+from wengang.cases.models import Action, Case, CaseEvent, CommitmentText, State
+from wengang.policy import load_policy
+
+
+@cache
+def _program_names() -> dict[str, str]:
+    policy = load_policy()
+    return {program_id: policy.program(program_id).name for program_id in policy.programs}
+
+
+def program_name(program_id: str) -> str:
+    return _program_names().get(program_id, program_id)
+
+
+def program_choices() -> list[tuple[str, str]]:
+    """Every program, newest refund year first, for select boxes."""
+    return sorted(_program_names().items(), key=lambda item: item[0].rsplit("-", 1)[-1],
+                  reverse=True)
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    on: date | None
+    status: str  # "done", "current", "todo" or "stopped"
+
+
+# The five steps an enterprise sees (UX.md), each done by the first event of these actions.
+_STEPS = (
+    (_("比对筛查"), {Action.OPENED}),
+    (_("确认/申请"), {Action.APPLIED, Action.NOTIFIED}),
+    (_("部门联审"), {Action.APPROVED}),
+    (_("公示"), {Action.PUBLICITY_STARTED}),
+    (_("拨付"), {Action.MADE_PAYABLE}),
+)
+
+
+def timeline_steps(case: Case, events: list[CaseEvent]) -> list[Step]:
+    """The five steps with the date each was reached; the first open one is current.
+
+    An application case is "confirmed" only when it applied (its notice is not enough).
+    """
+    reached: list[date | None] = []
+    for _label, actions in _STEPS:
+        wanted = actions - ({Action.NOTIFIED} if case.route == "application" else set())
+        first = next((e for e in events if e.action in wanted), None)
+        reached.append(localdate(first.at) if first else None)
+    reached[0] = reached[0] or localdate(case.created_at)  # a case exists because screening found it
+    steps, current_given = [], False
+    for (label, _actions), on in zip(_STEPS, reached, strict=True):
+        if on is not None:
+            status = "done"
+        elif case.is_closed:
+            status = "stopped"
+        elif not current_given:
+            status, current_given = "current", True
+        else:
+            status = "todo"
+        steps.append(Step(str(label), on, status))
+    return steps
+
+
+@dataclass(frozen=True)
+class Reason:
+    text: str
+    passed: bool
+
+
+def explanation_reasons(case: Case) -> list[Reason]:
+    """The screening explanation as one line per rule: "符合条件：a；b" → ✓a, ✓b."""
+    text = case.explanation
+    risk = ""
+    if "。风险提示：" in text:
+        text, risk = text.split("。风险提示：", 1)
+    passed = not text.startswith("不符合条件：")
+    body = text.split("：", 1)[1] if text.startswith(("符合条件：", "不符合条件：")) else text
+    reasons = [Reason(part.strip(), passed) for part in body.split("；") if part.strip()]
+    if risk:
+        reasons.append(Reason(f"风险提示：{risk}", False))
+    return reasons
+
+
+def commitment_text_for(case: Case, today: date) -> CommitmentText | None:
+    """The letter in force for the case's program (or for all programs) on ``today``."""
+    return (CommitmentText.objects.filter(valid_from__lte=today, program__in=["", case.program])
+            .order_by("-valid_from", "-id").first())
+
+
+ENTERPRISE_CAN_APPLY = frozenset({State.AWAITING_APPLICATION})

@@ -1,0 +1,167 @@
+"""The authorization matrix: every URL of the URLconf × every kind of user → allowed or denied.
+
+The rule table below is the specification. URLs are listed from the URLconf itself, so a new
+page without a rule fails ``test_every_url_has_a_rule``. Denied means: sent to a login page, 403,
+or 404 (objects outside one's unit or region are not revealed); never the page.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .conftest import World
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ("anonymous", "enterprise", "other_enterprise", "agency", "other_agency", "supervisor",
+          "department", "finance", "auditor", "service_officer", "admin")
+EVERYONE = frozenset(ACTORS)
+CONSOLE = frozenset({"agency", "other_agency", "supervisor", "finance", "auditor",
+                     "service_officer", "admin"})
+BATCHES = frozenset({"agency", "other_agency", "supervisor", "auditor", "admin"})
+LOGIN_PATHS = ("/portal/login/", "/console/login/", "/admin/login/")
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: frozenset[str]
+    kwargs: Callable[[World], dict] = lambda world: {}
+    ok: tuple[int, ...] = (200,)
+    """What an allowed user gets: the page, or 405 for a POST-only action, or a redirect."""
+
+
+RULES: dict[str, Rule] = {
+    "web:public-home": Rule(EVERYONE),
+    "web:public-publicity": Rule(EVERYONE),
+    "web:public-publicity-xlsx": Rule(EVERYONE),
+    "web:public-objection": Rule(EVERYONE, lambda w: {"pk": w.published_case.pk}),
+    "web:enterprise-login": Rule(EVERYONE),
+    "web:enterprise-code": Rule(EVERYONE, ok=(302,)),      # no code requested: back to step 1
+    "web:staff-login": Rule(EVERYONE),
+    "web:staff-totp": Rule(EVERYONE, ok=(302,)),           # no password given: back to step 1
+    "web:staff-enrol": Rule(EVERYONE, ok=(302,)),
+    "web:logout": Rule(EVERYONE, ok=(405,)),
+    "set_language": Rule(EVERYONE, ok=(302, 204)),
+    "admin-login": Rule(EVERYONE, ok=(302,)),               # to the staff login (TOTP)
+    "web:portal-home": Rule(frozenset({"enterprise", "other_enterprise"})),
+    "web:portal-case": Rule(frozenset({"enterprise"}), lambda w: {"pk": w.own_case.pk}),
+    "web:portal-confirm": Rule(frozenset({"enterprise"}), lambda w: {"pk": w.own_case.pk}),
+    "web:console-home": Rule(CONSOLE),
+    "web:console-queue": Rule(CONSOLE),
+    "web:console-case": Rule(CONSOLE - {"other_agency"}, lambda w: {"pk": w.own_case.pk}),
+    # POST only (405 on GET) for every console role; the case's region is checked on POST.
+    "web:console-reveal": Rule(CONSOLE, lambda w: {"pk": w.own_case.pk}, ok=(405,)),
+    "web:console-batches": Rule(BATCHES),
+    "web:console-open-batches": Rule(frozenset({"agency", "other_agency"}), ok=(405,)),
+    "web:console-batch": Rule(BATCHES - {"other_agency"}, lambda w: {"pk": w.review_batch.pk}),
+    "web:console-queue-xlsx": Rule(CONSOLE),
+    "web:console-publicity": Rule(BATCHES),
+    "web:console-publicity-open": Rule(frozenset({"agency", "other_agency"}), ok=(405,)),
+    "web:console-publicity-batch": Rule(BATCHES - {"other_agency"},
+                                        lambda w: {"pk": w.publicity_batch.pk}),
+    "web:console-publicity-close": Rule(frozenset({"agency", "other_agency"}),
+                                        lambda w: {"pk": w.publicity_batch.pk}, ok=(405,)),
+    "web:console-objection-resolve": Rule(frozenset({"agency", "other_agency"}),
+                                          lambda w: {"pk": 1}, ok=(405,)),
+    "web:review-tasks": Rule(frozenset({"department", "finance"})),
+    "web:review-task": Rule(frozenset({"department"}), lambda w: {"pk": w.tax_task.pk}),
+}
+ADMIN_ONLY = frozenset({"admin"})  # every "admin:…" URL: Django's admin, for the admin role
+
+
+def _urls(patterns=None, namespace: str = "", prefix: str = ""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from _urls(pattern.url_patterns, inner, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield namespace + (pattern.name or ""), prefix + str(pattern.pattern)
+
+
+def _client(world: World, actor: str) -> Client:
+    client = Client()
+    if world.users[actor] is not None:
+        client.force_login(world.users[actor])
+    return client
+
+
+def _denied(response) -> bool:
+    if response.status_code in (403, 404):
+        return True
+    # The admin's logout sends a non-admin to the admin index, which sends them to log in.
+    return response.status_code == 302 and (response["Location"].startswith(LOGIN_PATHS)
+                                            or response["Location"] == "/admin/")
+
+
+def test_every_url_has_a_rule():
+    missing = [name or path for name, path in _urls()
+               if name not in RULES and not name.startswith("admin:")]
+    assert missing == [], f"URLs without an authorization rule: {missing}"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_each_user_reaches_exactly_the_pages_of_its_rules(world, actor):
+    client = _client(world, actor)
+    wrong = []
+    for name, rule in RULES.items():
+        url = reverse(name, kwargs=rule.kwargs(world))
+        response = client.get(url)
+        if actor in rule.allowed:
+            if response.status_code not in rule.ok:
+                wrong.append(f"{name}: allowed, got {response.status_code}")
+        elif not _denied(response):
+            wrong.append(f"{name}: denied, got {response.status_code}")
+    assert wrong == []
+
+
+def _admin_path(path: str) -> str:
+    """A concrete path for an admin pattern (object ids that need not exist)."""
+    path = re.sub(r"<path:\w+>", "1", path)
+    return "/" + path.replace("(?P<url>.*)$", "anything/")
+
+
+@pytest.mark.parametrize("actor", [a for a in ACTORS if a not in ADMIN_ONLY])
+def test_only_the_admin_role_enters_the_django_admin(world, actor):
+    client = _client(world, actor)
+    paths = sorted({_admin_path(path) for name, path in _urls() if name.startswith("admin:")}
+                   - {"/admin/login/"})
+    assert len(paths) > 20
+    wrong = [f"{path}: {response.status_code}" for path in paths
+             if not _denied(response := client.get(path))]
+    assert wrong == []
+
+
+def test_the_admin_role_enters_the_django_admin(world):
+    client = _client(world, "admin")
+    assert client.get("/admin/").status_code == 200
+    assert client.get(reverse("admin:cases_case_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("web:portal-confirm", {"insured": "25", "signatory_name": "张三", "agree": "on"}),
+    ("web:review-task", {"decision": "agree"}),
+    ("web:console-open-batches", {"program": "inclusive-2020"}),
+    ("web:console-reveal", {"reason": "电话核实经营状况"}),
+    ("web:console-publicity-open", {"program": "inclusive-2020"}),
+    ("web:console-publicity-close", {}),
+])
+def test_a_denied_user_cannot_act_by_posting_either(world, name, data):
+    from wengang.cases.models import CaseEvent, PublicityBatch, ReviewTask
+    from wengang.web.models import Disclosure
+
+    rule = RULES[name]
+    data = {**data, "amount_fen": world.own_case.amount_fen, "version": world.own_case.version}
+    events = CaseEvent.objects.count()
+    for actor in ACTORS:
+        if actor in rule.allowed:
+            continue
+        response = _client(world, actor).post(reverse(name, kwargs=rule.kwargs(world)), data)
+        assert _denied(response), f"{actor}: {response.status_code}"
+    assert CaseEvent.objects.count() == events
+    assert ReviewTask.objects.filter(status="pending").count() == 3
+    assert not Disclosure.objects.exists()
+    assert PublicityBatch.objects.filter(status="open").count() == 1

@@ -1,0 +1,174 @@
+"""Browser tests: Playwright drives Debian's chromium against a live server.
+
+An enterprise on a phone logs in with the SMS code from the outbox, sees its amount and the
+explanation, and confirms with the commitment letter; an officer opens a review batch; a
+department reviewer objects to a case. Screenshots go to ``var/artifacts/``. No step is skipped:
+without chromium or the front-end assets the tests fail and say how to install them.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pyotp
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
+
+from wengang.accounts.models import SmsOutbox, TOTPDevice
+from wengang.cases.models import Commitment, ReviewObjection, ReviewTask, State
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "var" / "artifacts"
+VENDOR = ROOT / "src" / "wengang" / "web" / "static" / "vendor"
+PASSWORD = "nanchang-ok-2020"
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system` (as root) to install Debian's chromium")
+    if not (VENDOR / "htmx.min.js").exists():
+        pytest.fail(f"{VENDOR} has no htmx.min.js: run `make assets`")
+    # Playwright's sync API runs an event loop in this thread; the tests still use the ORM here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """A new page (desktop, or ``phone``), failing the test on any CSP violation or JS error."""
+    contexts, problems = [], []
+
+    def make(**options):
+        # The browser asks for Chinese, as our users' do (Django negotiates Accept-Language).
+        context = browser.new_context(base_url=live_server.url, locale="zh-CN", **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert problems == []
+
+
+@pytest.fixture(autouse=True)
+def outbox(settings):
+    settings.WENGANG_SMS_URL, settings.WENGANG_SMS_OUTBOX = "", True
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def staff_login(page, user) -> None:
+    """Log in with password and TOTP, as a person with an authenticator app would."""
+    user.set_password(PASSWORD)
+    user.save()
+    device = TOTPDevice.objects.create(user=user, secret=pyotp.random_base32(),
+                                       created_at=timezone.now(), confirmed_at=timezone.now())
+    page.goto("/console/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/console/login/totp/")
+    page.fill("input[name=code]", pyotp.TOTP(device.secret).now())
+    page.click("button.primary")
+
+
+def test_an_enterprise_on_a_phone_logs_in_sees_why_and_confirms(world, open_page,
+                                                                 commitment_text):
+    page = open_page(**PHONE)
+    case = world.own_case
+    page.goto("/portal/login/")
+    page.fill("input[name=uscc]", case.unit.uscc)
+    page.click("text=获取验证码")
+    page.wait_for_url("**/portal/login/code/")
+    assert "验证码已发送至 138****" in page.inner_text("main")
+    code = re.search(r"验证码为 (\d{6})", SmsOutbox.objects.get().text).group(1)
+    page.fill("input[name=code]", code)
+    shot(page, "enterprise-1-code")
+    page.click("button.primary")
+    page.wait_for_url("**/portal/")
+    assert page.inner_text(".amount") == "¥119,450.00"
+    assert "贵单位符合 2020 年失业保险稳岗返还条件" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    shot(page, "enterprise-2-home")
+
+    page.click("text=为什么")
+    assert "裁员率 0.00% ≤ 5.5%" in page.inner_text(".reasons")
+    shot(page, "enterprise-3-why")
+
+    page.click("text=确认并签署承诺书")
+    assert commitment_text.text.strip().splitlines()[0] in page.inner_text(".letter")
+    page.fill("input[name=signatory_name]", "张三")
+    page.check("input[name=agree]")
+    shot(page, "enterprise-4-confirm")
+    page.click("text=确认并提交")
+    page.wait_for_url(f"**/portal/cases/{case.pk}/")
+    assert "已确认并签署承诺书" in page.inner_text(".messages")
+    shot(page, "enterprise-5-done")
+    case.refresh_from_db()
+    assert case.state == State.APPLIED and Commitment.objects.get(case=case).signatory_name == "张三"
+
+
+def test_an_officer_opens_a_review_batch(world, open_page, make_case):
+    applied = make_case(State.APPLIED)
+    page = open_page(viewport={"width": 1280, "height": 900})
+    staff_login(page, world.users["agency"])
+    page.wait_for_url("**/console/")
+    page.wait_for_selector(".chart svg")  # ECharts drew the dashboard chart
+    shot(page, "officer-1-dashboard")
+    page.click("nav >> text=案件")
+    page.select_option("select[name=state]", "applied")  # htmx swaps the table in place
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    assert applied.unit.name in page.inner_text("#queue") and "state=applied" in page.url
+    shot(page, "officer-2-queue")
+    page.click("nav >> text=联审批次")
+    page.select_option("select[name=program]", "inclusive-2020")
+    page.click("text=提交待联审案件")
+    page.wait_for_url(re.compile(r".*/console/review/\d+/$"))
+    assert applied.unit.name in page.inner_text("main")
+    shot(page, "officer-3-batch")
+    applied.refresh_from_db()
+    assert applied.state == State.IN_REVIEW
+
+    page.click(f"a[href='/console/cases/{applied.pk}/']")
+    assert applied.unit.contact_phone not in page.inner_text("main")  # masked until a reason
+    page.fill("input[name=reason]", "电话核实经营状况")
+    page.click("text=查看完整电话和账号")
+    expect(page.locator("#pii")).to_contain_text(applied.unit.contact_phone)
+    shot(page, "officer-4-case-revealed")
+
+
+def test_a_department_reviewer_objects_to_a_case(world, open_page):
+    page = open_page(viewport={"width": 1280, "height": 900})
+    staff_login(page, world.users["department"])
+    page.wait_for_url("**/review/")
+    page.click(f"text=#{world.review_batch.pk}")
+    case = world.review_case
+    page.check(f"input[name=object_{case.pk}]")
+    page.fill(f"textarea[name=reason_{case.pk}]", "2019年有欠税")
+    shot(page, "reviewer-1-objection")
+    page.click("text=对勾选案件提出异议")
+    page.wait_for_selector(".messages")
+    assert "有异议" in page.inner_text("main")
+    shot(page, "reviewer-2-decided")
+    task = ReviewTask.objects.get(pk=world.tax_task.pk)
+    assert task.status == ReviewTask.Status.OBJECTED
+    assert ReviewObjection.objects.get(task=task, case=case).reason == "2019年有欠税"
