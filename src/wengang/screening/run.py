@@ -34,6 +34,7 @@ from .risk import DEFAULT_THRESHOLDS, RiskThresholds, risk_sql, sharing_sql
 from .slices import SLICE_UNITS, slice_bounds, stage, use_slice
 
 RESULT_TABLE = "wg_results"
+UNITS_IN_SCOPE = "wg_units"
 Progress = Callable[[str, float], None]
 """Told what a run starts now and the share of the run done before it (0 to 1)."""
 
@@ -173,8 +174,7 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
     with ThreadPoolExecutor(max_workers=1) as pool:
         source.start_hashing(pool)
         step("读取部门数据 / reading feeds")
-        register_views(con, source)
-        count_sharing(con, source, region_code=region_code)
+        open_feeds(con, source, region_code=region_code)
         bounds = slice_bounds(con, region_prefix=region_prefix(region_code), slice_units=slice_units)
         if bounds:
             step.total = 1 + 1 + len(bounds) + 1 + 1  # read, stage, each slice, hash
@@ -203,6 +203,7 @@ def _screen_in_slices(con: duckdb.DuckDBPyConnection, source: FeedSource,
     count = len(bounds) + 1
     step(f"按单位分片（{count} 片）/ staging {count} slices")
     stage(con, source.present, bounds=bounds, region_prefix=region_prefix(region_code), folder=folder)
+    con.execute(f"DROP TABLE {UNITS_IN_SCOPE}")  # each slice reads its staged units from now on
     parts = []
     for number in range(count):
         step(f"第 {number + 1}/{count} 片 / slice {number + 1} of {count}")
@@ -229,17 +230,23 @@ def resolve_programs(policy: PolicySet, programs: list[str], *, as_of: date, reg
 def prepare_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years: set[int],
                      as_of: date, region_code: str, risk: RiskThresholds,
                      step: Progress) -> dict[int, tuple[str, str]]:
-    """Register the feeds, count what units share, and build each year's features and risk."""
+    """Open the feeds and build each year's features and risk."""
     step("读取部门数据 / reading feeds")
-    register_views(con, source)
-    count_sharing(con, source, region_code=region_code)
+    open_feeds(con, source, region_code=region_code)
     return build_features(con, source, years=years, as_of=as_of, region_code=region_code,
                           risk=risk, step=step)
 
 
-def count_sharing(con: duckdb.DuckDBPyConnection, source: FeedSource, *, region_code: str) -> None:
+def open_feeds(con: duckdb.DuckDBPyConnection, source: FeedSource, *, region_code: str) -> None:
+    """Register the feeds, read the region's units once into memory (sharing counts, slicing
+    and features all use them: a CSV would be parsed each time), and count what units share."""
+    register_views(con, source)
+    params = {"region_prefix": region_prefix(region_code)}
+    _execute(con, f"CREATE OR REPLACE TEMP TABLE {UNITS_IN_SCOPE} AS "
+                  "SELECT * FROM units WHERE region_code LIKE $region_prefix", params, source)
+    con.execute(f"CREATE OR REPLACE VIEW units AS SELECT * FROM {UNITS_IN_SCOPE}")
     for statement in sharing_sql():
-        _execute(con, statement, {"region_prefix": region_prefix(region_code)}, source)
+        _execute(con, statement, params, source)
 
 
 def build_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years: set[int],
