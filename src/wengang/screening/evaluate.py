@@ -10,6 +10,10 @@ from wengang.policy.expressions import literal, to_sql
 from wengang.policy.templates import quote, template_sql
 
 
+RISK_SUFFIX = "CASE WHEN {reasons} <> '' THEN '。风险提示：' || {reasons} ELSE '' END"
+"""The reviewer's signals, appended to the explanation once, as it is built."""
+
+
 def _name_sql(resolved: ResolvedProgram, extra: dict[str, str]):
     """How a template placeholder is read: derived SQL, a parameter literal, or a column."""
     def value_of(name: str) -> str:
@@ -66,7 +70,8 @@ def program_sql(resolved: ResolvedProgram, *, features: str, risk: str) -> str:
         round(CAST({layoff_rate} AS DECIMAL(18, 8)), 4)  AS layoff_rate,
         {failed}                                         AS failed,
         CASE WHEN f.eligible THEN '符合条件：' || {eligible_text}
-             ELSE '不符合条件：' || {fail_reasons} END    AS explanation,
+             ELSE '不符合条件：' || {fail_reasons} END
+            || {RISK_SUFFIX.format(reasons="k.risk_reasons")} AS explanation,
         {"NULL" if group is None else quote(group)}::VARCHAR AS stacking_group,
         {rank}                                           AS stacking_rank,
         {quote(program.name)}                            AS program_name,
@@ -102,6 +107,7 @@ def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]]) ->
         explanation = '不符合条件：不重复享受，已享受' || k.kept_name || ' '
             || printf('%,.2f', k.kept_fen / 100.0) || ' 元（金额较高）；本项目测算 '
             || printf('%,.2f', r.amount_fen / 100.0) || ' 元'
+            || {RISK_SUFFIX.format(reasons="r.risk_reasons")}
     FROM (
         SELECT uscc, stacking_group,
             arg_max(program, struct_pack(amount := amount_fen, rank := -stacking_rank)) AS kept_program,
@@ -130,8 +136,7 @@ def output_sql(table: str, *, ordered: bool = False) -> str:
         route,
         printf('%.4f', layoff_rate)                                  AS layoff_rate,
         array_to_string(failed, ';')                                 AS failed,
-        explanation || CASE WHEN risk_reasons <> '' THEN '。风险提示：' || risk_reasons ELSE '' END
-                                                                     AS explanation,
+        explanation,
         risk
     FROM {table}
     {"" if ordered else "ORDER BY uscc, program"}
