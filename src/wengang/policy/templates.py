@@ -76,4 +76,5 @@ def template_sql(parts: tuple[str | Placeholder, ...], value_of: Callable[[str],
         return "''"
     pieces = [quote(part) if isinstance(part, str) else
               f"coalesce({format_sql(value_of(part.name), part.format)}, '—')" for part in parts]
-    return "(" + " || ".join(pieces) + ")"
+    # One concat of every piece (none is NULL) builds each row's text once, not piece by piece.
+    return "concat(" + ", ".join(pieces) + ")"
