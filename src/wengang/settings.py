@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "wengang.accounts",
     "wengang.cases",
     "wengang.web",
+    "wengang.api",
 ]
 
 MIDDLEWARE = [

@@ -10,5 +10,6 @@ urlpatterns = [
          name="admin-login"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("wengang.api.urls")),
     path("", include("wengang.web.urls")),
 ]

@@ -1,0 +1,57 @@
+"""Publicity: the region's publicity batches (console), and the current list for everyone."""
+
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from wengang.cases.models import Objection
+from wengang.core.money import fen_to_yuan
+from wengang.web.access import BATCH_ROLES
+from wengang.web.display import program_name
+from wengang.web.public import current_items
+from wengang.web.publicity import publicity_batches_for
+
+from .auth import allow, user_of
+from .models import Scope
+from .pages import PageIn, page_of
+from .schemas import ERRORS, ErrorOut, PublicItemPage, PublicityBatchPage
+
+router = Router(tags=["publicity 公示"])
+
+
+class PublicSearch(Schema):
+    q: str = Field("", max_length=64, description="part of a unit's name, or the start of its code")
+
+
+def _batch(batch) -> dict:
+    return {"id": batch.pk, "region_code": batch.region_code, "program": batch.program,
+            "start_on": batch.start_on, "end_on": batch.end_on, "workdays": batch.workdays,
+            "status": batch.status, "cases": batch.n, "open_objections": batch.open_objections}
+
+
+def _item(item) -> dict:
+    case = item.case
+    return {"case_id": case.pk, "unit_name": case.unit.name, "uscc": case.unit.uscc,
+            "program": case.program, "program_name": program_name(case.program),
+            "amount_fen": case.amount_fen, "amount_yuan": fen_to_yuan(case.amount_fen),
+            "start_on": item.batch.start_on, "end_on": item.batch.end_on}
+
+
+@router.get("/publicity/batches", response={200: PublicityBatchPage, **ERRORS},
+            operation_id="list_publicity_batches", summary="Publicity batches of your region")
+@allow(*BATCH_ROLES, scope=Scope.PUBLICITY_READ)
+def list_publicity_batches(request: HttpRequest, paging: Query[PageIn]):
+    batches = (publicity_batches_for(user_of(request))
+               .annotate(n=Count("items", distinct=True),
+                         open_objections=Count("objections", distinct=True,
+                                               filter=Q(objections__status=Objection.Status.OPEN)))
+               .order_by("status", "-start_on", "-id"))
+    return page_of(batches, paging, _batch)
+
+
+@router.get("/public/publicity", auth=None, response={200: PublicItemPage, 422: ErrorOut},
+            operation_id="list_public_publicity",
+            summary="The publicity lists running today: public, no login (as the public page)")
+def list_public_publicity(request: HttpRequest, search: Query[PublicSearch],
+                          paging: Query[PageIn]):
+    return page_of(current_items(search.q), paging, _item)

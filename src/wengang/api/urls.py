@@ -1,0 +1,7 @@
+"""The API under ``/api/`` (namespace ``api``)."""
+
+from django.urls import path
+
+from .api import api
+
+urlpatterns = [path("", api.urls)]
