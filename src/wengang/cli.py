@@ -218,8 +218,10 @@ def _register_django_groups() -> None:
     """Commands that work on the operational database live beside their Django app."""
     from wengang.cases.cli import cases
     from wengang.demo.walkthrough import walkthrough
+    from wengang.payments.cli import payments
 
     main.add_command(cases)
+    main.add_command(payments)
     main.add_command(walkthrough)
 
 

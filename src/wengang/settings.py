@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "ninja",
     "wengang.accounts",
     "wengang.cases",
+    "wengang.payments",
     "wengang.web",
     "wengang.api",
 ]
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "wengang.web.middleware.ChineseFirstMiddleware",  # Chinese unless the user chose English
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

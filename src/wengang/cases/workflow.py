@@ -109,31 +109,36 @@ class Transition:
     system: bool = False
 
 
+AGENCY_DECIDERS = (Role.AGENCY, Role.SUPERVISOR)
+"""The agency's decisions: the officer's, and the supervisor's who answers for them (经办主管)."""
+IN_PERSON = (Role.AGENCY, Role.SERVICE_OFFICER)
+"""Acting for an enterprise met in person: the officer, or the service officer of complex cases."""
+
 TRANSITIONS: dict[Action, Transition] = {t.action: t for t in (
     Transition(Action.NOTIFIED, frozenset({S.SCREENED}), None, (Role.AGENCY,), system=True),
     Transition(Action.APPLIED, frozenset({S.AWAITING_APPLICATION}), S.APPLIED,
-               (Role.ENTERPRISE, Role.AGENCY)),
+               (Role.ENTERPRISE, *IN_PERSON)),
     Transition(Action.DECLINED, frozenset({S.SCREENED, S.NOTIFIED, S.AWAITING_APPLICATION}),
                S.DECLINED, (Role.ENTERPRISE, Role.AGENCY)),
     Transition(Action.EXPIRED, frozenset({S.AWAITING_APPLICATION}), S.DECLINED, (Role.AGENCY,),
                system=True),
     Transition(Action.WITHDRAWN, _OPEN | {S.ON_HOLD}, S.WITHDRAWN,
-               (Role.AGENCY, Role.ENTERPRISE)),
+               (*AGENCY_DECIDERS, Role.ENTERPRISE)),
     Transition(Action.REVIEW_STARTED, frozenset({S.SCREENED, S.NOTIFIED, S.APPLIED, S.RETURNED}),
-               S.IN_REVIEW, (Role.AGENCY,)),
+               S.IN_REVIEW, AGENCY_DECIDERS),
     Transition(Action.APPROVED, frozenset({S.IN_REVIEW}), S.APPROVED,
-               (Role.AGENCY, Role.DEPARTMENT, Role.FINANCE)),
+               (*AGENCY_DECIDERS, Role.DEPARTMENT, Role.FINANCE)),
     Transition(Action.RETURNED, frozenset({S.IN_REVIEW}), S.RETURNED,
                (Role.DEPARTMENT, Role.FINANCE)),
     Transition(Action.REJECTED, frozenset({S.APPLIED, S.IN_REVIEW, S.RETURNED, S.ON_HOLD}),
-               S.REJECTED, (Role.AGENCY, Role.DEPARTMENT, Role.FINANCE)),
-    Transition(Action.PUBLICITY_STARTED, frozenset({S.APPROVED}), S.IN_PUBLICITY, (Role.AGENCY,)),
+               S.REJECTED, (*AGENCY_DECIDERS, Role.DEPARTMENT, Role.FINANCE)),
+    Transition(Action.PUBLICITY_STARTED, frozenset({S.APPROVED}), S.IN_PUBLICITY, AGENCY_DECIDERS),
     # In review too: where review and publicity overlap (随审随公示), a case in review is published.
     Transition(Action.OBJECTION_FILED, frozenset({S.IN_PUBLICITY, S.IN_REVIEW}), S.ON_HOLD,
                (Role.AGENCY,), system=True),
-    Transition(Action.HELD, _OPEN, S.ON_HOLD, (Role.AGENCY,)),
-    Transition(Action.RELEASED, frozenset({S.ON_HOLD}), None, (Role.AGENCY,)),
-    Transition(Action.MADE_PAYABLE, frozenset({S.IN_PUBLICITY}), S.PAYABLE, (Role.AGENCY,)),
+    Transition(Action.HELD, _OPEN, S.ON_HOLD, AGENCY_DECIDERS),
+    Transition(Action.RELEASED, frozenset({S.ON_HOLD}), None, AGENCY_DECIDERS),
+    Transition(Action.MADE_PAYABLE, frozenset({S.IN_PUBLICITY}), S.PAYABLE, AGENCY_DECIDERS),
     Transition(Action.LATE_CLAIM_REOPENED, frozenset({S.DECLINED}), S.AWAITING_APPLICATION,
                (Role.AGENCY, Role.ENTERPRISE)),
     Transition(Action.RESCREEN_WITHDRAWN, UNAPPROVED_OPEN_STATES, S.WITHDRAWN, (), system=True),
@@ -468,7 +473,7 @@ def apply(case: Case, *, actor: User, confirmation: Confirmation, commitment_tex
     """
     assisted = channel == Channel.ASSISTED
     require_actor_for_case(actor, case, Action.APPLIED,
-                           roles=(Role.AGENCY,) if assisted else (Role.ENTERPRISE,))
+                           roles=IN_PERSON if assisted else (Role.ENTERPRISE,))
     if assisted and not read_out:
         raise ReasonRequired("代办确认（须向企业宣读承诺书） / assisted confirmation (read out the commitment)")
     if not confirmation.signatory_name.strip():
@@ -633,7 +638,7 @@ def approve(case: Case, *, actor: User, reason: str = "", channel: str = Channel
     Batches approve their cases when the last department agrees (``review``); this is the
     agency's own approval, for batches without joint review and for cases approved one by one.
     """
-    require_actor_for_case(actor, case, Action.APPROVED, roles=(Role.AGENCY,))
+    require_actor_for_case(actor, case, Action.APPROVED, roles=AGENCY_DECIDERS)
     with transaction.atomic():
         locked = _lock(case)
         _require_state(locked, Action.APPROVED)
@@ -679,7 +684,7 @@ def settle_many(*, approve_ids: Sequence[int], return_reasons: Mapping[int, str]
 def reject(case: Case, *, actor: User, reason: str, channel: str = Channel.CONSOLE,
            request_id: str = "") -> Case:
     """The agency refuses the case, with a reason the enterprise will read."""
-    require_actor_for_case(actor, case, Action.REJECTED, roles=(Role.AGENCY,))
+    require_actor_for_case(actor, case, Action.REJECTED, roles=AGENCY_DECIDERS)
     if not reason.strip():
         raise ReasonRequired(_label(Action.REJECTED))
     with transaction.atomic():
@@ -818,7 +823,7 @@ def release(case: Case, *, actor: User, reason: str, channel: str = Channel.CONS
 def reject_on_objection(case: Case, *, actor: User, reason: str, channel: str,
                         request_id: str = "") -> Case:
     """An upheld public objection: the held case is rejected (``publicity.resolve_objection``)."""
-    require_actor_for_case(actor, case, Action.REJECTED, roles=(Role.AGENCY,))
+    require_actor_for_case(actor, case, Action.REJECTED, roles=AGENCY_DECIDERS)
     with transaction.atomic():
         locked = _lock(case)
         _require_state(locked, Action.REJECTED, [S.ON_HOLD])
@@ -864,6 +869,19 @@ def settle_payment_many(*, paid_ids: Sequence[int], failed_reasons: Mapping[int,
                         actor=actor, reasons=failed_reasons, channel=channel,
                         request_id=request_id)
     return paid, failed
+
+
+def note_verified_account_many(case_ids: Sequence[int], *, actor: User, reason: str,
+                               channel: str, request_id: str = "") -> list[int]:
+    """Record on payable and failed cases that their next payment goes to a newly verified
+    account (``payments.account_changes``); the state stays."""
+    require_role(actor, Action.ACCOUNT_CHANGED)
+    moved: list[int] = []
+    for state in (S.PAYABLE, S.PAYMENT_FAILED):
+        moved += _move_many(case_ids, action=Action.ACCOUNT_CHANGED, to=state, actor=actor,
+                            sources=[state], reason=reason, channel=channel,
+                            request_id=request_id)
+    return moved
 
 
 # --- re-screening (called by the loader, set-based) ----------------------------------------

@@ -1,0 +1,356 @@
+"""Payment batches: build from payable cases, approve (reserve the budget), export, cancel.
+
+A batch holds one program's payments from one paying account (the most specific active account
+whose region contains the unit). Building moves its cases to ``in_payment`` through the
+workflow, so a case cannot enter two batches; the database holds the same rule
+(``payment_one_live_per_case``). A case whose payment failed enters a later batch only once an
+account change made after the failure has been verified.
+
+Each payment keeps a sealed copy of the account it is made to (``cases.sealing``: the unit's
+latest verified account change, else the case's account), so the record says where the money
+went, and a re-export opens the same numbers and writes the same bytes.
+"""
+
+import hashlib
+import os
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import F, Max
+
+from wengang.accounts.models import Role, User
+from wengang.cases.errors import ConcurrentChange, NothingToDo, ReasonRequired, WrongRole
+from wengang.cases.models import Action, Case, Channel, State
+from wengang.cases.sealing import open_account
+from wengang.cases.workflow import (
+    cancel_payment_many,
+    require_region,
+    require_role,
+    start_payment_many,
+)
+from wengang.core.clock import CHINA, clock
+
+from . import bankfiles, ledger
+from .errors import BankFileInvalid, BatchStateError, PayingAccountMissing
+from .models import (
+    AccountChange,
+    LedgerEntry,
+    Payment,
+    PayingAccount,
+    PaymentBatch,
+    Receivable,
+)
+from .reconciliation import close_if_settled, payment_rows, settle
+
+S = PaymentBatch.Status
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    batches: list[PaymentBatch]
+    without_account: list[int]
+    """Payable cases left out: no receiving account on record (ask for an account change)."""
+
+
+def _require_batch_actor(actor: User, batch: PaymentBatch, step: str,
+                         roles: tuple[str, ...] = (Role.AGENCY, Role.FINANCE)) -> None:
+    if actor.role not in roles or not actor.is_active:
+        raise WrongRole(step, str(actor.role), tuple(str(Role(r).label) for r in roles))
+    require_region(actor, batch.paying_account.region_code)
+
+
+def _require_status(batch: PaymentBatch, step: str, *allowed: str) -> None:
+    if batch.status not in allowed:
+        raise BatchStateError(batch.pk, str(batch.get_status_display()), step,
+                              tuple(str(S(s).label) for s in allowed))
+
+
+# --- receiving accounts --------------------------------------------------------------------
+
+def receiving_accounts(cases: list[Case]) -> dict[int, AccountChange | Case]:
+    """Where each case's refund goes: the unit's latest verified account change, else the
+    case's own account (on record, or confirmed with the commitment). Cases with neither are
+    left out."""
+    latest: dict[int, AccountChange] = {}
+    for change in (AccountChange.objects.filter(unit_id__in={c.unit_id for c in cases},
+                                                status=AccountChange.Status.APPROVED)
+                   .order_by("decided_at", "id")):
+        latest[change.unit_id] = change
+    accounts: dict[int, AccountChange | Case] = {}
+    for case in cases:
+        source = latest.get(case.unit_id) or (case if case.has_account else None)
+        if source is not None:
+            accounts[case.pk] = source
+    return accounts
+
+
+# --- building ------------------------------------------------------------------------------
+
+def repayable_failed(cases) -> list[int]:
+    """Failed cases whose unit has a verified account change made after the failure."""
+    failed = list(cases.filter(state=State.PAYMENT_FAILED).values_list("pk", "unit_id"))
+    last_failure = dict(Payment.objects.filter(case_id__in=[pk for pk, _ in failed],
+                                               status=Payment.Status.FAILED)
+                        .values("case_id").annotate(at=Max("settled_at"))
+                        .values_list("case_id", "at"))
+    verified = dict(AccountChange.objects.filter(unit_id__in=[u for _, u in failed],
+                                                 status=AccountChange.Status.APPROVED)
+                    .values("unit_id").annotate(at=Max("decided_at"))
+                    .values_list("unit_id", "at"))
+    return [pk for pk, unit_id in failed
+            if unit_id in verified and pk in last_failure and verified[unit_id] > last_failure[pk]]
+
+
+def _paying_account_for(region_code: str, accounts: list[PayingAccount]) -> PayingAccount | None:
+    for account in accounts:  # most specific region first
+        code = account.region_code
+        if code == region_code or (code.endswith("0000") and code[:2] == region_code[:2]) or (
+                code.endswith("00") and code[:4] == region_code[:4]):
+            return account
+    return None
+
+
+def build_batches(*, actor: User, region_code: str, program: str,
+                  channel: str = Channel.CONSOLE, request_id: str = "") -> BuildResult:
+    """Put every payable case of ``program`` in ``region_code`` into draft batches.
+
+    One batch per paying account. Each payment's amount is its case's refund less any offset
+    against an outstanding receivable of the same unit (the oldest first). Nothing changes if
+    a budget or a paying account is missing.
+    """
+    require_role(actor, Action.PAYMENT_STARTED)
+    require_region(actor, region_code)
+    scope = Case.objects.in_region(region_code).for_program(program)
+    ids = list(scope.payable().filter(amount_fen__gt=0).values_list("pk", flat=True)) \
+        + repayable_failed(scope)
+    if not ids:
+        raise NothingToDo(f"{region_code} 没有待拨付的 {program} 案件",
+                          f"no payable {program} case in {region_code}")
+    cases = list(Case.objects.filter(pk__in=ids).select_related("unit").order_by("pk"))
+    accounts = receiving_accounts(cases)
+    without_account = [c.pk for c in cases if c.pk not in accounts]
+    paying_accounts = list(PayingAccount.objects.filter(active=True).order_by("-region_code"))
+    groups: dict[tuple[int, int], list[Case]] = defaultdict(list)
+    for case in cases:
+        if case.pk not in accounts:
+            continue
+        paying = _paying_account_for(case.unit.region_code, paying_accounts)
+        if paying is None:
+            raise PayingAccountMissing(case.unit.region_code)
+        groups[(paying.pk, case.refund_year)].append(case)
+    by_pk = {a.pk: a for a in paying_accounts}
+    budgets = {key: ledger.budget_for(by_pk[key[0]].region_code, program, key[1])
+               for key in groups}
+    batches = []
+    with transaction.atomic():
+        for key, members in groups.items():
+            batches.append(_create_batch(by_pk[key[0]], budgets[key], program, members, accounts,
+                                         actor=actor, channel=channel, request_id=request_id))
+    return BuildResult(batches, without_account)
+
+
+def _offsets(unit_ids: set[int]) -> dict[int, list[Receivable]]:
+    """Receivables with money still to offset, per unit, oldest first (rows locked)."""
+    by_unit: dict[int, list[Receivable]] = defaultdict(list)
+    for receivable in (Receivable.objects.select_for_update()
+                       .filter(unit_id__in=unit_ids,
+                               amount_fen__gt=F("settled_fen") + F("earmarked_fen"))
+                       .order_by("raised_at", "id")):
+        by_unit[receivable.unit_id].append(receivable)
+    return by_unit
+
+
+def _create_batch(paying: PayingAccount, budget, program: str, cases: list[Case],
+                  accounts: dict[int, AccountChange | Case], *, actor: User, channel: str,
+                  request_id: str) -> PaymentBatch:
+    now = clock.now()
+    batch = PaymentBatch.objects.create(
+        paying_account=paying, budget=budget, program=program, message_id=uuid.uuid4().hex[:35],
+        execution_date=clock.today(), created_at=now, created_by=actor)
+    batch.message_id = f"WG-{paying.region_code}-{batch.pk:08d}"
+    moved = set(start_payment_many([c.pk for c in cases], actor=actor, batch_id=batch.pk,
+                                   channel=channel, request_id=request_id))
+    if len(moved) != len(cases):  # another officer batched some of them meanwhile
+        raise ConcurrentChange(next(c.pk for c in cases if c.pk not in moved))
+    receivables = _offsets({c.unit_id for c in cases})
+    earmarks: dict[int, int] = defaultdict(int)
+    payments = []
+    for sequence, case in enumerate(cases, start=1):
+        source = accounts[case.pk]
+        change = source if isinstance(source, AccountChange) else None
+        offset, owed = 0, None
+        for receivable in receivables.get(case.unit_id, []):
+            left = receivable.amount_fen - receivable.settled_fen - receivable.earmarked_fen \
+                - earmarks[receivable.pk]
+            if left > 0:
+                owed, offset = receivable, min(left, case.amount_fen)
+                earmarks[receivable.pk] += offset
+                break
+        payments.append(Payment(
+            batch=batch, sequence=sequence, case=case, unit=case.unit,
+            end_to_end_id=f"WG{batch.pk:08d}{sequence:07d}", case_state_before=case.state,
+            gross_fen=case.amount_fen, offset_fen=offset, amount_fen=case.amount_fen - offset,
+            offset_receivable=owed, payee_name=case.unit.name,
+            payee_bank=change.bank_name if change else case.unit.bank_name,
+            account_change=change, **source.account_fields()))
+    Payment.objects.bulk_create(payments, batch_size=2000)
+    for receivable_id, amount in earmarks.items():
+        Receivable.objects.filter(pk=receivable_id).update(earmarked_fen=F("earmarked_fen") + amount)
+    batch.payment_count = sum(1 for p in payments if p.amount_fen > 0)
+    batch.gross_fen = sum(p.gross_fen for p in payments)
+    batch.total_fen = sum(p.amount_fen for p in payments)
+    batch.save(update_fields=["message_id", "payment_count", "gross_fen", "total_fen"])
+    return batch
+
+
+# --- approving and cancelling --------------------------------------------------------------
+
+def _lock_batch(batch: PaymentBatch) -> PaymentBatch:
+    return PaymentBatch.objects.select_for_update().select_related("paying_account").get(
+        pk=batch.pk)
+
+
+def approve_batch(batch: PaymentBatch, *, actor: User) -> PaymentBatch:
+    """Finance approves a draft batch: its refunds are reserved from the budget."""
+    _require_batch_actor(actor, batch, "审批拨付批次", roles=(Role.FINANCE,))
+    with transaction.atomic():
+        locked = _lock_batch(batch)
+        _require_status(locked, "审批", S.DRAFT)
+        budget = ledger.lock_budget(locked.budget_id)
+        ledger.reserve(budget, locked.gross_fen, actor=actor, batch=locked)
+        PaymentBatch.objects.filter(pk=locked.pk).update(status=S.APPROVED,
+                                                         approved_at=clock.now(),
+                                                         approved_by=actor)
+    locked.refresh_from_db()
+    return locked
+
+
+def cancel_batch(batch: PaymentBatch, *, actor: User, reason: str,
+                 channel: str = Channel.CONSOLE, request_id: str = "") -> PaymentBatch:
+    """Cancel a batch before export: reservation released, offsets freed, cases back."""
+    _require_batch_actor(actor, batch, "撤销拨付批次")
+    if not reason.strip():
+        raise ReasonRequired("撤销拨付批次 / cancel a payment batch")
+    with transaction.atomic():
+        locked = _lock_batch(batch)
+        _require_status(locked, "撤销", S.DRAFT, S.APPROVED)
+        if locked.status == S.APPROVED:
+            budget = ledger.lock_budget(locked.budget_id)
+            ledger.post(budget, LedgerEntry.Kind.RELEASE, locked.gross_fen, actor=actor,
+                        batch=locked, note=f"撤销：{reason}"[:200])
+        payments = list(locked.payments.values_list("case_id", "case_state_before",
+                                                    "offset_receivable_id", "offset_fen"))
+        _release_earmarks((r, fen) for _, _, r, fen in payments)
+        locked.payments.update(status=Payment.Status.CANCELLED)
+        cancel_payment_many({case: State(before) for case, before, _, _ in payments},
+                            actor=actor, batch_id=locked.pk, channel=channel,
+                            request_id=request_id)
+        PaymentBatch.objects.filter(pk=locked.pk).update(status=S.CANCELLED)
+    locked.refresh_from_db()
+    return locked
+
+
+def _release_earmarks(offsets) -> None:
+    freed: dict[int, int] = defaultdict(int)
+    for receivable_id, fen in offsets:
+        if receivable_id is not None and fen:
+            freed[receivable_id] += fen
+    for receivable_id, fen in freed.items():
+        Receivable.objects.filter(pk=receivable_id).update(earmarked_fen=F("earmarked_fen") - fen)
+
+
+# --- exporting -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Export:
+    batch: PaymentBatch
+    csv_path: Path
+    xml_path: Path
+    count: int
+    total_fen: int
+    csv_sha256: str
+    xml_sha256: str
+    first: bool
+    """False for a re-export: the same bytes as the first time."""
+
+
+def transfer_file(batch: PaymentBatch) -> bankfiles.TransferFile:
+    """The batch as the bank sees it: the only place account numbers are opened."""
+    rows = (batch.payments.filter(amount_fen__gt=0).order_by("sequence")
+            .values_list("sequence", "end_to_end_id", "amount_fen", "payee_name", "payee_bank",
+                         "account_sealed", "unit__uscc", "case_id"))
+    paying = batch.paying_account
+    return bankfiles.TransferFile(
+        message_id=batch.message_id, created_at=batch.created_at.astimezone(CHINA),
+        execution_date=batch.execution_date, initiator=paying.holder_name,
+        debtor_name=paying.holder_name, debtor_account=paying.account_number,
+        debtor_bank=paying.bank_name,
+        transfers=tuple(bankfiles.Transfer(
+            sequence=sequence, end_to_end_id=e2e, amount_fen=fen, payee_name=name,
+            payee_account=open_account(sealed, owner=uscc), payee_bank=bank,
+            remittance=f"{batch.program} 失业保险稳岗返还 案件{case_id}")
+            for sequence, e2e, fen, name, bank, sealed, uscc, case_id in rows))
+
+
+def export_batch(batch: PaymentBatch, *, actor: User, out_dir: Path,
+                 channel: str = Channel.CONSOLE, request_id: str = "") -> Export:
+    """Write the batch's bank files (CSV and pain.001) into ``out_dir``.
+
+    The first export checks both files, records their SHA-256 and marks the batch and its
+    payments exported — in one transaction, before any file is written, so a crash at any point
+    leaves either an approved batch (export again) or an exported one whose files a re-export
+    rewrites. A re-export must give the recorded bytes; anything else is refused. Payments a
+    receivable offset entirely are settled here: no transfer is sent for them.
+    """
+    _require_batch_actor(actor, batch, "导出拨付批次")
+    with transaction.atomic():
+        locked = _lock_batch(batch)
+        _require_status(locked, "导出", S.APPROVED, S.EXPORTED, S.RECONCILED)
+        first = locked.status == S.APPROVED
+        file = transfer_file(locked)
+        csv_bytes, xml_bytes = bankfiles.write_csv(file), bankfiles.write_pain001(file)
+        csv_sha, xml_sha = _sha256(csv_bytes), _sha256(xml_bytes)
+        if first:
+            problems = (bankfiles.check_pain001(xml_bytes)
+                        + bankfiles.check_csv(csv_bytes, count=locked.payment_count,
+                                              total_fen=locked.total_fen))
+            if file.count != locked.payment_count or file.total_fen != locked.total_fen:
+                problems.append("文件合计与批次控制数不符 / file totals differ from the batch")
+            if problems:
+                raise BankFileInvalid(f"拨付批次 {locked.pk} 的银行文件", problems)
+            now = clock.now()
+            PaymentBatch.objects.filter(pk=locked.pk).update(
+                status=S.EXPORTED, exported_at=now, csv_sha256=csv_sha, xml_sha256=xml_sha)
+            locked.payments.filter(amount_fen__gt=0).update(status=Payment.Status.EXPORTED)
+            offset_only = payment_rows(locked.payments.filter(amount_fen=0))
+            if offset_only:
+                settle(offset_only, paid=True, actor=actor, channel=channel,
+                       request_id=request_id, return_file=None)
+                close_if_settled(locked)
+        elif (csv_sha, xml_sha) != (locked.csv_sha256, locked.xml_sha256):
+            raise BankFileInvalid(f"拨付批次 {locked.pk} 的重新导出",
+                                  ["与首次导出的文件不一致 / differs from the first export"])
+    locked.refresh_from_db()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"batch-{locked.pk}"
+    csv_path, xml_path = stem.with_suffix(".csv"), stem.with_suffix(".pain001.xml")
+    _write_atomically(csv_path, csv_bytes)
+    _write_atomically(xml_path, xml_bytes)
+    return Export(locked, csv_path, xml_path, file.count, file.total_fen, csv_sha, xml_sha, first)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write beside, flush to disk, rename: a reader never sees half a bank file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
