@@ -68,27 +68,30 @@ def main() -> int:
 
 
 def _record(options, steps: list[Step]) -> None:
+    """Add this run's rows to the section (earlier runs stay: the figures move with the code)."""
     when = subprocess.run(["date"], capture_output=True, text=True, check=False).stdout.strip() \
         or str(datetime.now())
-    rows = "\n".join(
-        f"| {options.units:,} | {s.name} | {s.seconds:.1f} s | {s.cpu_seconds:.1f} s | "
-        f"{s.peak_bytes / 1024 ** 3:.2f} GB | {s.load} | {when} | {s.note} |" for s in steps)
-    section = (
-        f"{START}\n## Screening at national scale (`bench/bench_screen_national.py`)\n\n"
-        "`wengang screen` for `inclusive-2020` and `difficult-2020` over a synthetic population "
-        "written as Parquet, screened in slices of 2,000,000 units (`screening/slices.py`).\n\n"
-        f"Command: `.venv/bin/python bench/bench_screen_national.py --units {options.units}`.\n\n"
-        f"Machine: {machine()}.\n\n"
-        "| units | step | wall | CPU | peak RSS | load | date | notes |\n"
-        "|---:|---|---:|---:|---:|---|---|---|\n"
-        f"{rows}\n{END}")
+    rows = [f"| {options.units:,} | {s.name} | {s.seconds:.1f} s | {s.cpu_seconds:.1f} s | "
+            f"{s.peak_bytes / 1024 ** 3:.2f} GB | {s.load} | {when} | {s.note} |" for s in steps]
     text = BENCHMARKS.read_text(encoding="utf-8")
     if START in text and END in text:
         before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
+        section, after = rest.split(END, 1)
+        rows = [line for line in section.splitlines()
+                if line.startswith("| ") and not line.startswith("| units")] + rows
     else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
+        before, after = text.rstrip() + "\n\n", "\n"
+    header = (
+        "## Screening at national scale (`bench/bench_screen_national.py`)\n\n"
+        "`wengang screen` for `inclusive-2020` and `difficult-2020` over a synthetic population "
+        "written as Parquet, screened in slices of 2,000,000 units (`screening/slices.py`). "
+        "Wall and CPU time (user + system) and peak RSS of the process, from `wait4`.\n\n"
+        f"Command: `.venv/bin/python bench/bench_screen_national.py --units {options.units}`.\n\n"
+        f"Machine: {machine()}.\n\n"
+        "| units | step | wall | CPU | peak RSS | load | date | notes |\n"
+        "|---:|---|---:|---:|---:|---|---|---|\n")
+    BENCHMARKS.write_text(before + f"{START}\n{header}" + "\n".join(rows) + f"\n{END}" + after,
+                          encoding="utf-8")
 
 
 if __name__ == "__main__":
