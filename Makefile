@@ -66,8 +66,8 @@ demo: setup
 	$(DEMO) manage demo_logins
 	$(MAKE) --no-print-directory serve
 
-# The web UI of the demo city on the demo's last simulated day (the walkthrough ends then).
-DEMO_TODAY ?= 2020-05-09
+# The web UI of the demo city on the demo's last simulated day (the walkthrough writes it).
+DEMO_TODAY ?= $(shell cat $(DEMO_DIR)/demo-today 2>/dev/null || echo 2020-05-09)
 serve: setup
 	@echo "稳岗通 / wengang: http://127.0.0.1:8000  (Ctrl-C to stop)"
 	WENGANG_TODAY=$(DEMO_TODAY) $(DEMO) manage runserver 127.0.0.1:8000 --noreload

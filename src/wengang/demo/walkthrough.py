@@ -1,12 +1,14 @@
-"""The demo scenario: walk the synthetic city from a screening result to payable cases.
+"""The demo scenario: walk the synthetic city from a screening result to paid cases.
 
 On a simulated clock (April–May 2020, May Day holiday included): cases are loaded and notified,
 some enterprises confirm with the commitment letter (recorded by an officer: the portal comes
 later) — one of undecided size confirms it is a small firm, and its refund is recomputed —
 departments review (one objects to a case), publicity runs its working days, a public objection
 is filed and dismissed, enterprises that have not applied are reminded before their deadline,
-and the cases become payable. Every step goes through the services of ``cases`` — the same code
-the console and the API will call.
+and the cases become payable. Finance funds them, the bank files are exported, the bank's return
+rejects a few transfers, and one failed case is paid again after its account change. Every step
+goes through the services of ``cases`` and ``payments`` — the same code the console and the API
+call. The last simulated day is written to ``demo-today`` in the data directory, for the web UI.
 """
 
 from datetime import date
@@ -134,6 +136,16 @@ def walkthrough(result: Path, applications: int) -> None:
     _day(date(2020, 5, 9), console, f"公示期满（{batch_end}）转为待拨付 / publicity over: payable")
     for batch in publicity:
         services.close_publicity(batch, actor=agency)
+
+    _day(date(2020, 5, 11), console, "财政下达资金，拨付并对账 / fund, pay and reconcile")
+    from django.conf import settings
+
+    from wengang.core.clock import clock
+    from wengang.payments.demo import pay_demo_city
+
+    pay_demo_city(agency=agency, finance=users["nanchang-finance"], region_code=DEMO_REGION,
+                  out_dir=Path(settings.DATA_DIR) / "bank", console=console)
+    (Path(settings.DATA_DIR) / "demo-today").write_text(clock.today().isoformat() + "\n")
 
     table = Table(title="南昌市 2020 年稳岗返还：案件状态 / cases by state")
     for header in ("状态 state", "案件 cases", "金额（元）amount"):
