@@ -6,7 +6,16 @@ import pytest
 
 from wengang.cases.late_claims import file_late_claim
 from wengang.cases.loading import load_screening
-from wengang.cases.models import Action, Case, CaseEvent, LateClaim, Route, ScreeningRun, State, Unit
+from wengang.cases.models import (
+    Action,
+    Case,
+    CaseEvent,
+    LateClaim,
+    Route,
+    ScreeningRun,
+    State,
+    Unit,
+)
 
 from .builders import ResultRow, UnitRow, write_feeds, write_result
 

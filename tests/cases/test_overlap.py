@@ -20,7 +20,12 @@ from wengang.cases.models import (
     State,
     WorkflowParameters,
 )
-from wengang.cases.publicity import close_publicity, file_objection, open_publicity, resolve_objection
+from wengang.cases.publicity import (
+    close_publicity,
+    file_objection,
+    open_publicity,
+    resolve_objection,
+)
 from wengang.cases.review import approve_batch, open_review_batches, record_decision
 from wengang.core.clock import clock
 

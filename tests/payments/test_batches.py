@@ -10,7 +10,7 @@ from wengang.cases.errors import NothingToDo, OutsideRegion, WrongRole
 from wengang.cases.models import Case, CaseEvent, State
 from wengang.payments import bankfiles, services
 from wengang.payments.errors import BatchStateError, BudgetExceeded, BudgetMissing
-from wengang.payments.models import Budget, Payment, PayingAccount, PaymentBatch
+from wengang.payments.models import Budget, PayingAccount, Payment, PaymentBatch
 
 from .world import CITY, COUNTY, OTHER_COUNTY, PROGRAM
 

@@ -7,8 +7,8 @@ from wengang.cases.models import Case, State
 from wengang.cli import main
 from wengang.payments.models import AccountChange, Budget, PaymentBatch, Receivable
 
-from .world import CITY, PROGRAM
 from .returns import csv_return, outcome_rows
+from .world import CITY, PROGRAM
 
 pytestmark = pytest.mark.django_db
 

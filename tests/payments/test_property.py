@@ -24,8 +24,8 @@ from wengang.payments.models import (
     ReceivableEntry,
 )
 
-from .world import CITY, PROGRAM, TODAY
 from .returns import csv_return, outcome_rows
+from .world import CITY, PROGRAM, TODAY
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from wengang.payments import services
 from wengang.payments.errors import ReceivableError
 from wengang.payments.models import Budget, LedgerEntry, Payment, Receivable, ReceivableEntry
 
-from .world import CITY
 from .returns import csv_return, outcome_rows
+from .world import CITY
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from wengang.payments import services
 from wengang.payments.errors import ReturnFileRejected
 from wengang.payments.models import Budget, LedgerEntry, Payment, PaymentBatch, ReturnFile
 
-from .world import CITY, PROGRAM
 from .returns import csv_return, outcome_rows, pain002_return
+from .world import CITY, PROGRAM
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +118,7 @@ def test_a_failed_case_is_repaid_only_after_a_verified_account_change(people, fu
     batch, cases, _ = exported
     services.apply_return(csv_return(batch, outcome_rows(batch, failed={cases[1].pk: "户名不符"})),
                           name="r", actor=people.agency)
-    build = lambda: services.build_batches(actor=people.agency, region_code=CITY,  # noqa: E731
+    build = lambda: services.build_batches(actor=people.agency, region_code=CITY,
                                            program=PROGRAM)
     with pytest.raises(NothingToDo):
         build()  # no new account yet

@@ -21,7 +21,6 @@ from .models import (
     WorkflowParameters,
 )
 
-
 ACCOUNT_SECRETS = ("account_sealed", "account_digest")
 """Shown nowhere: the masked account is what people see (``cases.sealing``)."""
 

@@ -27,7 +27,13 @@ from pathlib import Path
 from wengang.policy import PolicySet, load_policy
 from wengang.screening import FeedSource
 from wengang.screening.risk import DEFAULT_THRESHOLDS
-from wengang.screening.run import RESULT_TABLE, connect, evaluate, prepare_features, resolve_programs
+from wengang.screening.run import (
+    RESULT_TABLE,
+    connect,
+    evaluate,
+    prepare_features,
+    resolve_programs,
+)
 
 from . import loading  # a module: loading imports workflow, which imports this module
 from .errors import InputsChanged, RunRecordError

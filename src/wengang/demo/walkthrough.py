@@ -70,7 +70,6 @@ def walkthrough(result: Path, applications: int) -> None:
     from wengang.cases import services
     from wengang.cases.models import Case, CommitmentText, ReviewTask
     from wengang.cases.workflow import Confirmation, confirmed_decision
-
     from wengang.core.money import fen_to_yuan
 
     console = Console()

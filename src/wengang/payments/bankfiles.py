@@ -107,8 +107,8 @@ def write_pain001(file: TransferFile) -> bytes:
         f"<NbOfTxs>{file.count}</NbOfTxs><CtrlSum>{total}</CtrlSum>",
         f"<ReqdExctnDt><Dt>{file.execution_date.isoformat()}</Dt></ReqdExctnDt>",
         f"<Dbtr><Nm>{_text(file.debtor_name[:MAX_NAME])}</Nm></Dbtr>",
-        f"<DbtrAcct><Id><Othr><Id>{_text(file.debtor_account)}</Id></Othr></Id>"
-        f"<Ccy>{CURRENCY}</Ccy></DbtrAcct>",
+        (f"<DbtrAcct><Id><Othr><Id>{_text(file.debtor_account)}</Id></Othr></Id>"
+         f"<Ccy>{CURRENCY}</Ccy></DbtrAcct>"),
         f"<DbtrAgt>{_agent(file.debtor_bank)}</DbtrAgt>",
     ]
     for t in file.transfers:
@@ -276,7 +276,7 @@ def write_pain002(original_message_id: str, count: int, total_fen: int,
             "<OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>"
             f"<OrgnlNbOfTxs>{count}</OrgnlNbOfTxs><OrgnlCtrlSum>{fen_to_yuan(total_fen)}"
             f"</OrgnlCtrlSum></OrgnlGrpInfAndSts><OrgnlPmtInfAndSts>{''.join(body)}"
-            "</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n").encode("utf-8")
+            "</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n").encode()
 
 
 _PAID = {"ACSC", "ACCC"}  # settled on the creditor's account

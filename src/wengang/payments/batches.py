@@ -38,8 +38,8 @@ from .errors import BankFileInvalid, BatchStateError, PayingAccountMissing
 from .models import (
     AccountChange,
     LedgerEntry,
-    Payment,
     PayingAccount,
+    Payment,
     PaymentBatch,
     Receivable,
 )

@@ -18,7 +18,7 @@ from wengang.core.clock import clock
 from wengang.core.money import fen_to_yuan
 
 from . import bankfiles, services
-from .models import Payment, PayingAccount, PaymentBatch
+from .models import PayingAccount, Payment, PaymentBatch
 
 DEMO_PAYING_ACCOUNT = ("南昌市社会保险事业管理局", "36050100000000001234", "中国建设银行南昌分行")
 BANK_FAILURES = (("AC04", "收款账户已销户"), ("AC01", "收款账号不存在"), ("BE01", "户名与账号不符"))

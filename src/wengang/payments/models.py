@@ -21,7 +21,6 @@ from wengang.cases.errors import AppendOnly
 from wengang.cases.models import Case, ReceivingAccount, Unit, region_q
 from wengang.core.ids import mask_account
 
-
 # --- budgets and the ledger ----------------------------------------------------------------
 
 class LedgerAccount(models.TextChoices):

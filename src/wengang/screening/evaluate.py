@@ -9,7 +9,6 @@ from wengang.policy import ResolvedProgram
 from wengang.policy.expressions import literal, to_sql
 from wengang.policy.templates import quote, template_sql
 
-
 RISK_SUFFIX = "CASE WHEN {reasons} <> '' THEN '。风险提示：' || {reasons} ELSE '' END"
 """The reviewer's signals, appended to the explanation once, as it is built."""
 

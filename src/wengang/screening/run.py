@@ -37,6 +37,8 @@ RESULT_TABLE = "wg_results"
 UNITS_IN_SCOPE = "wg_units"
 Progress = Callable[[str, float], None]
 """Told what a run starts now and the share of the run done before it (0 to 1)."""
+Step = Callable[[str], None]
+"""Told what starts now (``Steps`` turns these into ``Progress``)."""
 
 
 class Steps:
@@ -195,7 +197,7 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
 def _screen_in_slices(con: duckdb.DuckDBPyConnection, source: FeedSource,
                       resolved: list[ResolvedProgram], bounds: list[str], *, years: set[int],
                       as_of: date, region_code: str, risk: RiskThresholds,
-                      step: Progress) -> tempfile.TemporaryDirectory:
+                      step: Step) -> tempfile.TemporaryDirectory:
     """Screen each slice into a sorted Parquet file; the result table reads them in order."""
     work_directory().mkdir(parents=True, exist_ok=True)
     workspace = tempfile.TemporaryDirectory(prefix="wg-slices-", dir=work_directory())
@@ -229,7 +231,7 @@ def resolve_programs(policy: PolicySet, programs: list[str], *, as_of: date, reg
 
 def prepare_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years: set[int],
                      as_of: date, region_code: str, risk: RiskThresholds,
-                     step: Progress) -> dict[int, tuple[str, str]]:
+                     step: Step) -> dict[int, tuple[str, str]]:
     """Open the feeds and build each year's features and risk."""
     step("读取部门数据 / reading feeds")
     open_feeds(con, source, region_code=region_code)
@@ -251,7 +253,7 @@ def open_feeds(con: duckdb.DuckDBPyConnection, source: FeedSource, *, region_cod
 
 def build_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years: set[int],
                    as_of: date, region_code: str, risk: RiskThresholds,
-                   step: Progress) -> dict[int, tuple[str, str]]:
+                   step: Step) -> dict[int, tuple[str, str]]:
     """The features and risk tables of each assessment year, over the registered feeds."""
     tables: dict[int, tuple[str, str]] = {}
     for year in sorted(years):
