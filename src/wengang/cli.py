@@ -218,10 +218,12 @@ def _register_django_groups() -> None:
     """Commands that work on the operational database live beside their Django app."""
     from wengang.cases.cli import cases
     from wengang.demo.walkthrough import walkthrough
+    from wengang.outreach.cli import notify
     from wengang.payments.cli import payments
 
     main.add_command(cases)
     main.add_command(payments)
+    main.add_command(notify)
     main.add_command(walkthrough)
 
 

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "wengang.accounts",
     "wengang.cases",
     "wengang.payments",
+    "wengang.outreach",
+    "django_tasks_db",
     "wengang.web",
     "wengang.api",
 ]
@@ -144,6 +146,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # outbox table (``wengang manage sms_outbox``) and production refuses to send.
 WENGANG_SMS_URL = os.environ.get("WENGANG_SMS_URL", "")
 WENGANG_SMS_OUTBOX = DEBUG
+
+# Background work (outreach sending): the database queue, run by `wengang manage db_worker
+# --no-reload`; WENGANG_TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend runs
+# tasks inside the request instead (no worker).
+TASKS = {"default": {"BACKEND": os.environ.get("WENGANG_TASKS_BACKEND",
+                                               "django_tasks_db.DatabaseBackend")}}
 
 # Feed snapshots and screening results live beside the database, content-addressed.
 WENGANG_SNAPSHOT_DIR = DATA_DIR / "snapshots"

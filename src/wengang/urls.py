@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("wengang.api.urls")),
+    path("outreach/", include("wengang.outreach.urls")),
     path("", include("wengang.web.urls")),
 ]

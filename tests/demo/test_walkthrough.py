@@ -9,6 +9,7 @@ from wengang.cases.models import Action, Case, CaseEvent, CommitmentText, State
 from wengang.core.clock import clock
 from wengang.demo import CitySpec, write_city
 from wengang.demo.walkthrough import walkthrough
+from wengang.outreach.models import Channel, Notice
 from wengang.payments.models import Payment
 from wengang.screening import folder_source, screen
 
@@ -48,6 +49,11 @@ def test_the_walkthrough_takes_the_city_to_paid_cases(result, settings):
     assert Payment.objects.filter(status=Payment.Status.PAID).count() == paid.count()
     assert Payment.objects.filter(status=Payment.Status.FAILED).exists()
     assert "变更账户后重新拨付" in outcome.output
+    # Every notified case was told once in its unit's inbox ("one call, one text").
+    told = Notice.objects.filter(channel=Channel.INBOX,
+                                 topic__in=("eligible_automatic", "eligible_application"))
+    notified = CaseEvent.objects.filter(action=Action.NOTIFIED)
+    assert told.count() == told.values("event").distinct().count() == notified.count() > 0
     # The web UI of the demo opens on the walkthrough's last day.
     assert (settings.DATA_DIR / "demo-today").read_text().strip() == last_day.isoformat()
     assert last_day > date(2020, 5, 11)

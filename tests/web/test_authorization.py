@@ -36,6 +36,9 @@ class Rule:
 
 RULES: dict[str, Rule] = {
     "web:public-home": Rule(EVERYONE),
+    # Gateways post receipts (GET is refused); a short link redirects without a lookup.
+    "outreach:receipt": Rule(EVERYONE, lambda w: {"gateway": "sms-json"}, ok=(405,)),
+    "outreach:short-link": Rule(EVERYONE, lambda w: {"code": "1"}, ok=(302,)),
     "web:public-publicity": Rule(EVERYONE),
     "web:public-publicity-xlsx": Rule(EVERYONE),
     "web:public-objection": Rule(EVERYONE, lambda w: {"pk": w.published_case.pk}),

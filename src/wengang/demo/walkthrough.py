@@ -5,7 +5,8 @@ some enterprises confirm with the commitment letter (recorded by an officer: the
 later) — one of undecided size confirms it is a small firm, and its refund is recomputed —
 departments review (one objects to a case), publicity runs its working days, a public objection
 is filed and dismissed, enterprises that have not applied are reminded before their deadline,
-and the cases become payable. Finance funds them, the bank files are exported, the bank's return
+and the cases become payable; each unit is told once, in its inbox and by a text written to the
+outbox file (no gateway needed). Finance funds them, the bank files are exported, the bank's return
 rejects a few transfers, and one failed case is paid again after its account change. Every step
 goes through the services of ``cases`` and ``payments`` — the same code the console and the API
 call. The last simulated day is written to ``demo-today`` in the data directory, for the web UI.
@@ -79,7 +80,9 @@ def walkthrough(result: Path, applications: int) -> None:
     _day(date(2020, 4, 15), console, "载入筛查结果并告知企业 / load the screening result, notify")
     summary = services.load_screening(result, actor=agency)
     console.print(f"  {summary}")
-    services.notify_many(Case.objects.filter(state="screened").in_region(DEMO_REGION), actor=agency)
+    from wengang.outreach.demo import notify_eligible
+
+    notify_eligible(DEMO_REGION, console=console)  # one inbox message and one text per unit
 
     _day(date(2020, 4, 16), console, f"{applications} 家企业确认信息并签署承诺书 / enterprises confirm")
     letter = CommitmentText.objects.order_by("-pk").first()

@@ -1,0 +1,43 @@
+"""The demo's outreach step: tell every unit whose case was found eligible, with no gateway.
+
+``notify_eligible`` is called by the walkthrough after loading the screening result: the
+screened cases are notified through the workflow, and each unit gets its in-site message
+(delivered at once) and a line in the outbox file (what the SMS gateway would have sent).
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from .channels import OutboxFileGateway, outbox_path
+from .models import Channel, Notice, Status
+from .planning import plan
+from .sending import send_pending
+
+
+@dataclass(frozen=True)
+class DemoOutreach:
+    cases_notified: int
+    inbox_delivered: int
+    outbox_written: int
+    outbox: Path
+
+
+def notify_eligible(region_code: str, *, console: Console | None = None,
+                    outbox: Path | None = None) -> DemoOutreach:
+    """Notify the region's screened cases by inbox and outbox file; return what was sent."""
+    outbox = outbox or outbox_path()
+    summary = plan(channels=[Channel.INBOX, Channel.OUTBOX], region_code=region_code)
+    inbox = send_pending(Channel.INBOX)
+    written = send_pending(Channel.OUTBOX, gateway=OutboxFileGateway(outbox))
+    result = DemoOutreach(cases_notified=summary.notified, inbox_delivered=inbox.sent,
+                          outbox_written=written.sent, outbox=outbox)
+    if console is not None:
+        example = (Notice.objects.filter(channel=Channel.INBOX, status=Status.DELIVERED)
+                   .order_by("pk").first())
+        console.print(f"  告知 {result.cases_notified:,} 件：站内消息 {result.inbox_delivered:,} 条，"
+                      f"短信发件箱 {result.outbox_written:,} 条（{outbox}）")
+        if example is not None:
+            console.print(f"  例 / e.g.: {example.text.splitlines()[0]}")
+    return result
