@@ -219,12 +219,15 @@ def _register_django_groups() -> None:
     from wengang.cases.cli import cases
     from wengang.demo.walkthrough import walkthrough
     from wengang.outreach.cli import notify
+    from wengang.oversight.cli import audit, oversight
     from wengang.payments.cli import payments
 
     main.add_command(cases)
     main.add_command(payments)
     main.add_command(notify)
     main.add_command(walkthrough)
+    main.add_command(audit)
+    main.add_command(oversight)
 
 
 _register_django_groups()

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "wengang.outreach",
     "django_tasks_db",
     "wengang.web",
+    "wengang.oversight",
     "wengang.api",
 ]
 

@@ -1,0 +1,7 @@
+"""Oversight (监督): the tamper-evident audit log, risk holds, spot checks and their findings.
+
+    audit     the HMAC-SM3 chain: append, absorb case events and exports, verify, anchors
+    holds     risk flags from screening put cases on hold until cleared or corrected
+    sampling  reproducible spot-check samples (simple, stratified, risk-weighted)
+    findings  auditors' findings, the improper-payment estimate, receivables from findings
+"""
