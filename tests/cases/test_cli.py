@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from wengang.cases.models import Case, ReviewTask, State
+from wengang.cases.models import Case, PublicityBatch, ReviewTask, State
 from wengang.cli import main
 from wengang.core.clock import clock
 
@@ -48,10 +48,11 @@ def test_the_flow_runs_from_the_command_line(tmp_path, people):
 
     published = run("publicity", "open", "--region", "360100")
     assert "2020-05-08" in published.output, published.output
-    refused = run("publicity", "close", "1")
+    batch = str(PublicityBatch.objects.get().pk)  # not 1 on PostgreSQL: sequences never rewind
+    refused = run("publicity", "close", batch)
     assert refused.exit_code == 1 and "publicity_running" in refused.output
     with clock.frozen(date(2020, 5, 11)):
-        closed = run("publicity", "close", "1")
+        closed = run("publicity", "close", batch)
     assert closed.exit_code == 0 and Case.objects.filter(state=State.PAYABLE).count() == 1
 
     shown = run("show", str(doubtful.pk))
