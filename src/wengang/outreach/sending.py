@@ -28,6 +28,8 @@ from .models import Channel, Dispatch, Notice, NoticeTemplate, OptOut, Status
 
 LEASE = timedelta(minutes=10)
 QUIET_CHANNELS = frozenset({Channel.SMS, Channel.CALL})
+LOCAL_CHANNELS = frozenset({Channel.INBOX, Channel.OUTBOX})
+"""Written here (the in-site inbox, the outbox file): no gateway to spare, so no rate limit."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def send_pending(channel: str, *, gateway: Gateway | None = None, options: Optio
     options = options or Options.from_environment()
     gateway = gateway or from_environment(channel)
     now = now or clock.now
-    limiter = RateLimiter(options.rate_per_second)
+    limiter = None if channel in LOCAL_CHANNELS else RateLimiter(options.rate_per_second)
     started = now()
     if dispatch is None:
         dispatch = Dispatch.objects.create(channel=channel, started_at=started)
@@ -246,14 +248,15 @@ def send_pending(channel: str, *, gateway: Gateway | None = None, options: Optio
 
 
 def _send_batch(batch: list[Notice], *, channel: str, gateway: Gateway, pool: ThreadPoolExecutor,
-                limiter: RateLimiter, renderer: Renderer, retry: RetryPolicy,
+                limiter: RateLimiter | None, renderer: Renderer, retry: RetryPolicy,
                 now: Callable[[], datetime], dispatch: Dispatch) -> None:
     opted_out = set(OptOut.objects.filter(channel=channel, unit_id__in={n.unit_id for n in batch})
                     .values_list("unit_id", flat=True))
     to_send = [n for n in batch if n.unit_id not in opted_out]
 
     def attempt(message: Message) -> Accepted | Exception:
-        limiter.acquire()
+        if limiter is not None:
+            limiter.acquire()
         try:
             return gateway.send(message)
         except (GatewayUnavailable, GatewayRejected) as error:
