@@ -15,6 +15,7 @@ from wengang.cases.models import (
     AccountKind,
     Case,
     CommitmentText,
+    LateClaim,
     PublicityBatch,
     PublicityItem,
     ReviewBatch,
@@ -26,6 +27,7 @@ from wengang.cases.models import (
     sealed_account_fields,
 )
 from wengang.core.clock import CHINA, clock
+from wengang.web.models import ScreeningJob
 
 TODAY = date(2020, 4, 30)  # inside the publicity period below (29 April – 8 May 2020)
 CITY, COUNTY, OTHER_CITY = "360100", "360102", "360200"
@@ -104,6 +106,8 @@ class World:
     market_task: ReviewTask
     other_batch: ReviewBatch  # a batch of Jingdezhen
     other_task: ReviewTask
+    screening_job: ScreeningJob  # started by the city's officer, still queued
+    late_claim: LateClaim         # the enterprise's, waiting for the next full run
     extra: dict = field(default_factory=dict)
 
 
@@ -146,7 +150,15 @@ def world(db, make_case, commitment_text) -> World:
 
     review_batch, (tax_task, market_task) = batch(CITY, in_review, ["tax", "market"])
     other_batch, (other_task,) = batch(OTHER_CITY, other_review, ["tax"])
+    job = ScreeningJob.objects.create(started_by=users["agency"], started_at=now, region_code=CITY,
+                                      snapshot_id="0" * 64, programs=["inclusive-2020"],
+                                      as_of=date(2020, 4, 15))
+    claim = LateClaim.objects.create(
+        uscc=own.unit.uscc, program="difficult-2020", refund_year=2020, region_code=COUNTY,
+        unit=own.unit, claimant_name="张三", contact_phone="13800000000", filed_at=now,
+        filed_by=users["enterprise"], channel="online")
     return World(users=users, own_case=own, other_case=other, published_case=published,
                  publicity_batch=publicity,
                  review_batch=review_batch, review_case=in_review, tax_task=tax_task,
-                 market_task=market_task, other_batch=other_batch, other_task=other_task)
+                 market_task=market_task, other_batch=other_batch, other_task=other_task,
+                 screening_job=job, late_claim=claim)

@@ -23,6 +23,8 @@ EVERYONE = frozenset(ACTORS)
 CONSOLE = frozenset({"agency", "other_agency", "supervisor", "finance", "auditor",
                      "service_officer", "admin"})
 BATCHES = frozenset({"agency", "other_agency", "supervisor", "auditor", "admin"})
+DECIDERS = frozenset({"agency", "other_agency", "supervisor"})  # the agency's decisions
+OFFICERS = frozenset({"agency", "other_agency", "service_officer"})  # service-officer tasks
 LOGIN_PATHS = ("/portal/login/", "/console/login/", "/admin/login/")
 
 
@@ -53,23 +55,44 @@ RULES: dict[str, Rule] = {
     "web:portal-home": Rule(frozenset({"enterprise", "other_enterprise"})),
     "web:portal-case": Rule(frozenset({"enterprise"}), lambda w: {"pk": w.own_case.pk}),
     "web:portal-confirm": Rule(frozenset({"enterprise"}), lambda w: {"pk": w.own_case.pk}),
+    "web:portal-appeal": Rule(frozenset({"enterprise"}), lambda w: {"pk": w.own_case.pk}),
+    "web:portal-late-claim": Rule(frozenset({"enterprise", "other_enterprise"})),
+    "web:portal-late-claim-detail": Rule(frozenset({"enterprise"}),
+                                         lambda w: {"pk": w.late_claim.pk}),
     "web:console-home": Rule(CONSOLE),
+    "web:console-appeals": Rule(CONSOLE),
+    "web:console-appeal-answer": Rule(DECIDERS, lambda w: {"pk": 1}, ok=(405,)),
     "web:console-queue": Rule(CONSOLE),
     "web:console-case": Rule(CONSOLE - {"other_agency"}, lambda w: {"pk": w.own_case.pk}),
     # POST only (405 on GET) for every console role; the case's region is checked on POST.
     "web:console-reveal": Rule(CONSOLE, lambda w: {"pk": w.own_case.pk}, ok=(405,)),
     "web:console-batches": Rule(BATCHES),
-    "web:console-open-batches": Rule(frozenset({"agency", "other_agency"}), ok=(405,)),
+    "web:console-open-batches": Rule(DECIDERS, ok=(405,)),
     "web:console-batch": Rule(BATCHES - {"other_agency"}, lambda w: {"pk": w.review_batch.pk}),
     "web:console-queue-xlsx": Rule(CONSOLE),
+    "web:console-bulk": Rule(DECIDERS, ok=(405,)),
     "web:console-publicity": Rule(BATCHES),
-    "web:console-publicity-open": Rule(frozenset({"agency", "other_agency"}), ok=(405,)),
+    "web:console-publicity-open": Rule(DECIDERS, ok=(405,)),
     "web:console-publicity-batch": Rule(BATCHES - {"other_agency"},
                                         lambda w: {"pk": w.publicity_batch.pk}),
-    "web:console-publicity-close": Rule(frozenset({"agency", "other_agency"}),
-                                        lambda w: {"pk": w.publicity_batch.pk}, ok=(405,)),
-    "web:console-objection-resolve": Rule(frozenset({"agency", "other_agency"}),
-                                          lambda w: {"pk": 1}, ok=(405,)),
+    "web:console-publicity-close": Rule(DECIDERS, lambda w: {"pk": w.publicity_batch.pk},
+                                        ok=(405,)),
+    "web:console-objection-resolve": Rule(DECIDERS, lambda w: {"pk": 1}, ok=(405,)),
+    "web:console-runs": Rule(CONSOLE),
+    "web:console-run": Rule(CONSOLE - {"other_agency"},
+                            lambda w: {"pk": w.own_case.screening_run_id}),
+    "web:console-screening-start": Rule(DECIDERS, ok=(405,)),
+    "web:console-screening-job": Rule(CONSOLE - {"other_agency"},
+                                      lambda w: {"pk": w.screening_job.pk}),
+    "web:policy-programs": Rule(CONSOLE),
+    "web:policy-program": Rule(CONSOLE, lambda w: {"program_id": "inclusive-2020"}),
+    "web:console-what-if": Rule(DECIDERS),
+    "web:console-service-tasks": Rule(CONSOLE),
+    "web:console-service-task-take": Rule(OFFICERS, lambda w: {"pk": 1}, ok=(405,)),
+    "web:console-service-task-complete": Rule(OFFICERS, lambda w: {"pk": 1}, ok=(405,)),
+    # A download exists only for the session that ran the simulation: 404 for everyone here.
+    "web:console-what-if-xlsx": Rule(frozenset(), lambda w: {"token": "none"}),
+    "web:feed-upload": Rule(frozenset({"agency", "other_agency", "department"})),
     "web:review-tasks": Rule(frozenset({"department", "finance"})),
     "web:review-task": Rule(frozenset({"department"}), lambda w: {"pk": w.tax_task.pk}),
 }
@@ -147,15 +170,19 @@ def test_the_admin_role_enters_the_django_admin(world):
 
 @pytest.mark.parametrize(("name", "data"), [
     ("web:portal-confirm", {"insured": "25", "signatory_name": "张三", "agree": "on"}),
+    ("web:portal-appeal", {"reason": "我单位2019年实际参保30人"}),
+    ("web:console-bulk", {"action": "hold", "reason": "核查", "cases": "1"}),
     ("web:review-task", {"decision": "agree"}),
     ("web:console-open-batches", {"program": "inclusive-2020"}),
     ("web:console-reveal", {"reason": "电话核实经营状况"}),
     ("web:console-publicity-open", {"program": "inclusive-2020"}),
     ("web:console-publicity-close", {}),
+    ("web:console-screening-start", {"snapshot": "0" * 64, "programs": "inclusive-2020",
+                                     "as_of": "2020-04-15"}),
 ])
 def test_a_denied_user_cannot_act_by_posting_either(world, name, data):
     from wengang.cases.models import CaseEvent, PublicityBatch, ReviewTask
-    from wengang.web.models import Disclosure
+    from wengang.web.models import Appeal, Disclosure, ScreeningJob
 
     rule = RULES[name]
     data = {**data, "amount_fen": world.own_case.amount_fen, "version": world.own_case.version}
@@ -169,3 +196,5 @@ def test_a_denied_user_cannot_act_by_posting_either(world, name, data):
     assert ReviewTask.objects.filter(status="pending").count() == 3
     assert not Disclosure.objects.exists()
     assert PublicityBatch.objects.filter(status="open").count() == 1
+    assert ScreeningJob.objects.count() == 1  # the world's own
+    assert not Appeal.objects.exists()

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
+from tests.cases.builders import UnitRow, write_feeds
 from wengang.accounts.models import SmsOutbox, TOTPDevice
 from wengang.cases.models import Commitment, ReviewObjection, ReviewTask, State
+from wengang.feeds import import_feed_set
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -172,3 +175,50 @@ def test_a_department_reviewer_objects_to_a_case(world, open_page):
     task = ReviewTask.objects.get(pk=world.tax_task.pk)
     assert task.status == ReviewTask.Status.OBJECTED
     assert ReviewObjection.objects.get(task=task, case=case).reason == "2019年有欠税"
+
+
+def test_an_officer_starts_a_screening_run_and_watches_it_finish(world, open_page, settings,
+                                                                 tmp_path):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.WENGANG_SNAPSHOT_DIR, settings.WENGANG_RUNS_DIR = tmp_path / "store", tmp_path / "runs"
+    units = [UnitRow(700 + n, insured=10 + n) for n in range(3)]
+    import_feed_set(write_feeds(tmp_path / "feeds", units), settings.WENGANG_SNAPSHOT_DIR)
+    page = open_page(viewport={"width": 1280, "height": 900})
+    staff_login(page, world.users["agency"])
+    page.wait_for_url("**/console/")
+    page.click("nav >> text=筛查")
+    page.check("input[name=programs][value=inclusive-2020]")
+    page.fill("input[name=as_of]", "2020-04-15")
+    page.click("text=开始筛查")
+    page.wait_for_url(re.compile(r".*/console/screening/jobs/\d+/$"))
+    expect(page.locator(".job-status")).to_have_text("排队中")
+    shot(page, "officer-5-run-queued")
+
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay")  # the worker
+    expect(page.locator(".job-status")).to_have_text("已完成", timeout=10_000)  # htmx polled
+    shot(page, "officer-6-run-done")
+    page.click("text=查看筛查结果")
+    expect(page.locator("#summary tbody tr")).to_have_count(1)
+    expect(page.locator("#summary tbody td:nth-child(3)")).to_have_text("3")  # eligible units
+    shot(page, "officer-7-run-summary")
+
+
+def test_a_supervisor_costs_a_change_and_sees_the_chart(world, open_page, settings, tmp_path):
+    settings.WENGANG_SNAPSHOT_DIR, settings.WENGANG_WHAT_IF_DIR = tmp_path / "store", tmp_path / "wi"
+    units = [UnitRow(710, insured=10), UnitRow(711, insured=12, region_code="360103")]
+    import_feed_set(write_feeds(tmp_path / "feeds", units), settings.WENGANG_SNAPSHOT_DIR)
+    page = open_page(viewport={"width": 1280, "height": 900})
+    staff_login(page, world.users["supervisor"])
+    page.wait_for_url("**/console/")
+    page.click("nav >> text=政策测算")
+    page.check("input[name=programs][value=inclusive-2020]")
+    page.fill("input[name=as_of]", "2020-04-15")
+    page.fill("textarea[name=changes]", "ratio_sme=0.6")
+    page.click("button:has-text('测算')")
+    page.wait_for_selector("[data-chart=chart-region] svg")  # ECharts drew it, CSP intact
+    expect(page.locator("#compare-region tbody tr")).to_have_count(2)
+    assert "减少金额的单位 2 家" in page.inner_text("#winners")
+    shot(page, "supervisor-1-what-if")
+    with page.expect_download() as download:
+        page.click("text=下载 Excel")
+    assert download.value.suggested_filename == "comparison.xlsx"

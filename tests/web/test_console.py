@@ -120,3 +120,9 @@ def test_the_queue_exports_its_filtered_cases_to_excel_with_phones_masked(world)
     assert rows[0][:3] == ["案件", "单位名称", "统一社会信用代码"]
     assert [int(row[0]) for row in rows[1:]] == [world.published_case.pk]
     assert rows[1][8] == 119450.0 and rows[1][9] == world.published_case.unit.masked_phone
+
+
+def test_a_region_code_the_table_lacks_is_refused_plainly_even_for_an_admin(world):
+    page = _client(world, "admin").get(reverse("web:console-queue"), {"region": "339974"})
+    assert page.status_code == 200
+    assert "339974" in page.context["form"].errors["region"][0]

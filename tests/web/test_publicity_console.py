@@ -63,9 +63,9 @@ def test_an_objection_without_a_note_is_not_resolved(world):
     assert Objection.objects.get(pk=objection.pk).status == Objection.Status.OPEN
 
 
-def test_a_supervisor_sees_objections_but_cannot_resolve_them(world):
+def test_an_auditor_sees_objections_but_cannot_resolve_them(world):
     objection = _objection(world)
-    client = _client(world, "supervisor")
+    client = _client(world, "auditor")
     page = client.get(reverse("web:console-publicity-batch",
                               kwargs={"pk": world.publicity_batch.pk})).content.decode()
     assert "该企业已停业" in page and 'name="outcome"' not in page
@@ -73,6 +73,19 @@ def test_a_supervisor_sees_objections_but_cannot_resolve_them(world):
                            {"outcome": "dismiss", "note": "x"})
     assert response.status_code == 403
     assert Objection.objects.get(pk=objection.pk).status == Objection.Status.OPEN
+
+
+def test_a_supervisor_resolves_an_objection_as_the_agency_may(world):
+    objection = _objection(world)
+    client = _client(world, "supervisor")
+    page = client.get(reverse("web:console-publicity-batch",
+                              kwargs={"pk": world.publicity_batch.pk})).content.decode()
+    assert 'name="outcome"' in page
+    client.post(reverse("web:console-objection-resolve", kwargs={"pk": objection.pk}),
+                {"outcome": "dismiss", "note": "经核实企业正常经营"})
+    objection.refresh_from_db()
+    assert (objection.status, objection.resolved_by) == (Objection.Status.DISMISSED,
+                                                        world.users["supervisor"])
 
 
 @pytest.mark.parametrize(("today", "closed"), [

@@ -167,7 +167,7 @@ def _settle(batch: ReviewBatch, *, actor: User, today: date, channel: str,
 def approve_batch(batch: ReviewBatch, *, actor: User, today: date | None = None,
                   channel: str = Channel.CONSOLE, request_id: str = "") -> int:
     """The agency approves a batch that needs no department (its reviewer list is empty)."""
-    workflow.require_role(actor, Action.APPROVED, roles=(Role.AGENCY,))
+    workflow.require_role(actor, Action.APPROVED, roles=workflow.AGENCY_DECIDERS)
     workflow.require_region(actor, batch.region_code)
     with transaction.atomic():
         locked = ReviewBatch.objects.select_for_update().get(pk=batch.pk)

@@ -15,17 +15,22 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
 from wengang.accounts.models import Role, User
-from wengang.cases.models import Case
+from wengang.cases.models import Case, region_q
+from wengang.cases.workflow import AGENCY_DECIDERS
 
 CONSOLE_ROLES = (Role.AGENCY, Role.SUPERVISOR, Role.FINANCE, Role.AUDITOR, Role.SERVICE_OFFICER,
                  Role.ADMIN)
 """The staff console: everyone who works on cases except department reviewers, who see their
 review tasks only (a finance officer does both)."""
 BATCH_ROLES = (Role.AGENCY, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+DECIDER_ROLES = AGENCY_DECIDERS
+"""Who acts for the agency in the console (open batches, publish, hold, start a run …): the
+roles the case workflow accepts for the agency's decisions."""
 REVIEWER_ROLES = (Role.DEPARTMENT, Role.FINANCE)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -80,6 +85,14 @@ def get_case_for(user: User, pk: int) -> Case:
     if case is None:
         raise Http404("case")
     return case
+
+
+def in_region_of(user: User, records: QuerySet, field: str = "region_code") -> QuerySet:
+    """``records`` whose ``field`` lies in the user's region subtree; an admin without a region
+    sees all, anyone else without one nothing."""
+    if user.region_code:
+        return records.filter(region_q(field, user.region_code))
+    return records if user.role == Role.ADMIN else records.none()
 
 
 def is_htmx(request: HttpRequest) -> bool:

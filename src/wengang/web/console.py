@@ -12,31 +12,41 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from wengang.accounts.models import Role, User
+from wengang.accounts.models import User
 from wengang.cases import services
 from wengang.cases.errors import CaseError
-from wengang.cases.models import Case, ReviewBatch, State, region_q
+from wengang.cases.models import Case, ReviewBatch, ServiceOfficerTask, State
 from wengang.core.clock import clock
 from wengang.core.money import fen_to_yuan
 
-from .access import BATCH_ROLES, CONSOLE_ROLES, XLSX, client_ip, get_case_for, is_htmx, staff_only
+from .access import (
+    BATCH_ROLES,
+    CONSOLE_ROLES,
+    DECIDER_ROLES,
+    XLSX,
+    client_ip,
+    get_case_for,
+    in_region_of,
+    is_htmx,
+    staff_only,
+)
+from .appeals import appeals_for
 from .display import explanation_reasons, program_name
-from .forms import ProgramForm, QueueFilterForm, RevealForm
-from .models import Disclosure
+from .forms import BulkActionForm, ProgramForm, QueueFilterForm, RevealForm
+from .models import Appeal, Disclosure
+from .service_tasks import tasks_for as service_tasks_for
 
 PAGE_SIZE = 50
 
 
 def batches_for(user: User) -> QuerySet:
-    """Review batches of the user's region subtree (an admin without a region: all)."""
-    if user.region_code:
-        return ReviewBatch.objects.filter(region_q("region_code", user.region_code))
-    return ReviewBatch.objects.all() if user.role == Role.ADMIN else ReviewBatch.objects.none()
+    return in_region_of(user, ReviewBatch.objects.all())
 
 
 @staff_only(*CONSOLE_ROLES)
@@ -56,6 +66,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "on_hold": by_state.get(State.ON_HOLD, 0),
         "payable": by_state.get(State.PAYABLE, 0),
         "payable_fen": payable,
+        "open_appeals": appeals_for(request.user).open().count(),
+        "open_service_tasks": service_tasks_for(request.user)
+        .filter(status=ServiceOfficerTask.Status.OPEN).count(),
         "overdue_tasks": list(overdue[:20]),
         "by_state": by_state_rows,
         "chart": {"labels": [str(label) for label, _n in by_state_rows],
@@ -92,7 +105,51 @@ def queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     template = "web/console/queue_table.html" if is_htmx(request) else "web/console/queue.html"
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode(),
+                                      "bulk_form": BulkActionForm(request.user)
+                                      if request.user.role in DECIDER_ROLES else None})
+
+
+@staff_only(*DECIDER_ROLES)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Act on the cases ticked in the queue, one service call per case (or per program for a
+    review batch); each case succeeds or is refused on its own, and the page says which."""
+    form = BulkActionForm(request.user, request.POST)
+    back = f"{reverse('web:console-queue')}?{request.POST.get('query', '')}"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    user, data = request.user, form.cleaned_data
+    cases, done, refused = list(data["cases"]), 0, []
+    if data["action"] == "open_review":
+        by_program: dict[str, list[int]] = {}
+        for case in cases:
+            by_program.setdefault(case.program, []).append(case.pk)
+        for program, ids in by_program.items():
+            try:
+                batches = services.open_review_batches(actor=user, region_code=user.region_code,
+                                                       program=program, case_ids=ids)
+            except CaseError as error:
+                refused.append(f"{program_name(program)}：{error}")
+            else:
+                done += sum(batch.items.count() for batch in batches)
+    else:
+        act = services.hold if data["action"] == "hold" else services.release
+        for case in cases:
+            try:
+                act(case, actor=user, reason=data["reason"])
+            except CaseError as error:
+                refused.append(_("案件 %(pk)d：%(error)s") % {"pk": case.pk, "error": error})
+            else:
+                done += 1
+    messages.success(request, _("已办理 %(done)d 件（共选 %(n)d 件）。") % {"done": done,
+                                                                     "n": len(cases)})
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)
 
 
 @staff_only(*CONSOLE_ROLES)
@@ -125,6 +182,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reasons": explanation_reasons(case), "events": services.timeline(case),
         "commitments": case.commitments.select_related("text").order_by("accepted_at"),
         "review_items": case.review_items.select_related("batch").order_by("batch_id"),
+        "appeals": Appeal.objects.filter(case=case).order_by("-filed_at"),
         "reveal_form": RevealForm(),
     })
 
@@ -158,10 +216,10 @@ def batches(request: HttpRequest) -> HttpResponse:
                      PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/console/batches.html", {
         "page": page, "form": ProgramForm(), "today": clock.today(),
-        "can_open": request.user.role == Role.AGENCY})
+        "can_open": request.user.role in DECIDER_ROLES})
 
 
-@staff_only(Role.AGENCY)
+@staff_only(*DECIDER_ROLES)
 @require_POST
 def open_batches(request: HttpRequest) -> HttpResponse:
     form = ProgramForm(request.POST)

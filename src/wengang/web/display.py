@@ -8,7 +8,7 @@ from functools import cache
 from django.utils.timezone import localdate
 from django.utils.translation import gettext_lazy as _
 
-from wengang.cases.models import Action, Case, CaseEvent, CommitmentText, State
+from wengang.cases.models import Action, Case, CaseEvent, CommitmentText, Route, Size, State
 from wengang.policy import load_policy
 
 
@@ -26,6 +26,15 @@ def program_choices() -> list[tuple[str, str]]:
     """Every program, newest refund year first, for select boxes."""
     return sorted(_program_names().items(), key=lambda item: item[0].rsplit("-", 1)[-1],
                   reverse=True)
+
+
+def size_name(size: str) -> str:
+    return str(Size(size).label) if size in Size.values else size
+
+
+def route_name(route: str) -> str:
+    """A screening result's route; ``none`` is the route of a unit that is not eligible."""
+    return str(Route(route).label) if route in Route.values else str(_("不符合"))
 
 
 @dataclass(frozen=True)
@@ -77,8 +86,12 @@ class Reason:
 
 
 def explanation_reasons(case: Case) -> list[Reason]:
-    """The screening explanation as one line per rule: "符合条件：a；b" → ✓a, ✓b."""
-    text = case.explanation
+    return reasons_of(case.explanation)
+
+
+def reasons_of(text: str) -> list[Reason]:
+    """A screening explanation (a case's, a late claim's) as one line per rule:
+    "符合条件：a；b" → ✓a, ✓b."""
     risk = ""
     if "。风险提示：" in text:
         text, risk = text.split("。风险提示：", 1)

@@ -30,3 +30,104 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · 案件 {self.case_id} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class ScreeningJob(models.Model):
+    """A screening run started from the console: a snapshot screened, then loaded into cases.
+
+    The background task (``web.tasks.screen_and_load``) writes its step and share done here, so
+    the page that started it can poll the row; the loaded run is ``run`` once it is finished.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"),
+                                   on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("发起时间"))
+    region_code = models.CharField(_("行政区划"), max_length=6)
+    snapshot_id = models.CharField(_("快照编号"), max_length=80)
+    programs = models.JSONField(_("政策项目"))
+    as_of = models.DateField(_("筛查日"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices,
+                              default=Status.QUEUED)
+    step = models.CharField(_("当前步骤"), max_length=200, blank=True)
+    done = models.FloatField(_("完成比例"), default=0.0, help_text=_("0 至 1。"))
+    task_id = models.CharField(_("后台任务编号"), max_length=64, blank=True)
+    run = models.ForeignKey("cases.ScreeningRun", verbose_name=_("筛查批次"), null=True,
+                            blank=True, on_delete=models.PROTECT, related_name="+")
+    error = models.TextField(_("错误信息"), blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("筛查任务")
+        verbose_name_plural = _("筛查任务")
+        ordering = ("-started_at", "-id")
+        constraints = (
+            models.CheckConstraint(condition=models.Q(done__gte=0) & models.Q(done__lte=1),
+                                   name="screening_job_done_is_a_share"),
+        )
+
+    def __str__(self) -> str:
+        return f"筛查任务 {self.pk} · {self.region_code} · {self.as_of}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return round(self.done * 100)
+
+
+class AppealQuerySet(models.QuerySet):
+    def open(self) -> "AppealQuerySet":
+        return self.filter(status=Appeal.Status.OPEN)
+
+
+class Appeal(models.Model):
+    """An enterprise objects to the decision on its case (申请复核), and the agency answers.
+
+    Filing changes nothing about the case: the agency reads the reason and, where it is right,
+    acts through the case workflow (hold, correct the data and re-screen, …), then answers.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待答复")
+        ANSWERED = "answered", _("已答复")
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("案件"), on_delete=models.PROTECT,
+                             related_name="+")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"),
+                                 on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("提出时间"))
+    reason = models.TextField(_("复核理由"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices,
+                              default=Status.OPEN)
+    answer = models.TextField(_("答复"), blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("答复人"),
+                                    on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    objects = AppealQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("企业复核申请")
+        verbose_name_plural = _("企业复核申请")
+        ordering = ("status", "filed_at", "id")
+        constraints = (
+            models.CheckConstraint(condition=~models.Q(reason=""), name="appeal_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(status="open") | ~models.Q(answer=""),
+                name="appeal_answered_has_answer"),
+            # One question at a time: a second one waits for the answer to the first.
+            models.UniqueConstraint(fields=["case"], condition=models.Q(status="open"),
+                                    name="appeal_one_open_per_case"),
+        )
+
+    def __str__(self) -> str:
+        return f"复核申请 · 案件 {self.case_id} · {self.get_status_display()}"

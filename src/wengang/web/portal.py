@@ -1,18 +1,19 @@
-"""The enterprise portal (mobile first): the unit's cases, why, and confirm / apply.
+"""The enterprise portal (mobile first): the unit's cases, why, confirm / apply, late claims.
 
 An enterprise sees only its own unit (``Case.objects.visible_to``); confirming goes through
 ``cases.workflow.apply``, which checks everything again.
 """
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from wengang.cases import services
 from wengang.cases.errors import CaseError
-from wengang.cases.models import Case, Channel
+from wengang.cases.models import Case, Channel, LateClaim
 from wengang.core.clock import clock
+from wengang.core.errors import CoreError
 
 from .access import client_ip, enterprise_only, get_case_for
 from .display import (
@@ -20,9 +21,10 @@ from .display import (
     commitment_text_for,
     explanation_reasons,
     program_name,
+    reasons_of,
     timeline_steps,
 )
-from .forms import ConfirmForm
+from .forms import ConfirmForm, LateClaimForm
 
 
 def _card(case: Case) -> dict:
@@ -75,3 +77,33 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/portal/confirm.html",
                   {"case": case, "letter": letter, "form": form,
                    "program_name": program_name(case.program)})
+
+
+@enterprise_only
+def late_claim(request: HttpRequest) -> HttpResponse:
+    """补报: the claim is screened at once where the latest run's feeds hold the unit."""
+    form = LateClaimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            claim = services.file_late_claim(
+                uscc=request.user.uscc, program=data["program"],
+                claimant_name=data["claimant_name"], contact_phone=data["contact_phone"],
+                reason=data["reason"], actor=request.user, channel=Channel.ONLINE)
+        except (CaseError, CoreError) as error:  # window closed, a live case already, …
+            form.add_error(None, str(error))
+        else:
+            return redirect("web:portal-late-claim-detail", pk=claim.pk)
+    claims = LateClaim.objects.filter(uscc=request.user.uscc).order_by("-filed_at")
+    return render(request, "web/portal/late_claim.html", {"form": form, "claims": claims},
+                  status=400 if form.errors else 200)
+
+
+@enterprise_only
+def late_claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = LateClaim.objects.filter(pk=pk, uscc=request.user.uscc).first()
+    if claim is None:
+        raise Http404("late claim")
+    return render(request, "web/portal/late_claim_detail.html", {
+        "claim": claim, "program_name": program_name(claim.program),
+        "reasons": reasons_of(claim.explanation)})

@@ -18,7 +18,7 @@ from wengang.cases.errors import CaseError
 from wengang.cases.models import Objection, PublicityBatch
 from wengang.core.clock import clock
 
-from .access import BATCH_ROLES, staff_only
+from .access import BATCH_ROLES, DECIDER_ROLES, staff_only
 from .display import program_name
 from .forms import ProgramForm, ResolveObjectionForm
 
@@ -49,7 +49,7 @@ def batches(request: HttpRequest) -> HttpResponse:
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/console/publicity_batches.html", {
         "page": page, "form": ProgramForm(), "today": clock.today(),
-        "can_act": request.user.role == Role.AGENCY})
+        "can_act": request.user.role in DECIDER_ROLES})
 
 
 @staff_only(*BATCH_ROLES)
@@ -59,10 +59,10 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "batch": batch, "program_name": program_name(batch.program), "today": clock.today(),
         "items": batch.items.select_related("case__unit").order_by("case_id"),
         "objections": batch.objections.select_related("case__unit").order_by("status", "filed_at"),
-        "resolve_form": ResolveObjectionForm(), "can_act": request.user.role == Role.AGENCY})
+        "resolve_form": ResolveObjectionForm(), "can_act": request.user.role in DECIDER_ROLES})
 
 
-@staff_only(Role.AGENCY)
+@staff_only(*DECIDER_ROLES)
 @require_POST
 def open_batch(request: HttpRequest) -> HttpResponse:
     form = ProgramForm(request.POST)
@@ -80,7 +80,7 @@ def open_batch(request: HttpRequest) -> HttpResponse:
     return redirect("web:console-publicity-batch", pk=batch.pk)
 
 
-@staff_only(Role.AGENCY)
+@staff_only(*DECIDER_ROLES)
 @require_POST
 def close_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for(request.user, pk)
@@ -93,7 +93,7 @@ def close_batch(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:console-publicity-batch", pk=batch.pk)
 
 
-@staff_only(Role.AGENCY)
+@staff_only(*DECIDER_ROLES)
 @require_POST
 def resolve_objection(request: HttpRequest, pk: int) -> HttpResponse:
     objection = (Objection.objects.select_related("case__unit", "batch")

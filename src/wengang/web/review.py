@@ -1,4 +1,5 @@
-"""Department review (部门联审): a department's tasks, a batch's cases, agree or object.
+"""Department review (部门联审): a department's tasks, a batch's cases beside what the
+department's own data says about each unit, agree or object.
 
 A reviewer sees the tasks of their own department in their region subtree; the decision goes
 through ``cases.review.record_decision``, which checks department and region again.
@@ -17,6 +18,7 @@ from wengang.cases.review import cases_in
 from wengang.core.clock import clock
 
 from .access import REVIEWER_ROLES, staff_only
+from .department_data import department_facts
 from .display import program_name
 
 
@@ -58,7 +60,9 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("联审意见已提交。"))
                 return redirect("web:review-task", pk=task.pk)
+    facts, facts_problem = department_facts(task.department, cases)
     return render(request, "web/review/task.html", {
         "task": task, "batch": task.batch, "cases": cases, "error": error,
+        "facts": facts, "facts_problem": facts_problem,
         "program_name": program_name(task.batch.program), "today": clock.today(),
         "objected": {o.case_id: o.reason for o in task.objections.all()}})
