@@ -61,6 +61,13 @@ def test_a_region_outside_ones_own_is_not_found(world, session_for):
     assert response.json()["code"] == "not_found"
 
 
+def test_a_code_no_region_has_is_not_found_even_for_an_admin(world, session_for):
+    """An admin sees every region; a well-formed code that names none is still not found."""
+    response = session_for("admin").get("/api/cases?region=339974")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 @pytest.mark.parametrize("query", ["region=3601", "state=paid_twice", "page=0", "page_size=501",
                                    "due_by=someday"])
 def test_bad_filters_are_refused_with_the_fields_named(world, session_for, query):

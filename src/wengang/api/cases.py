@@ -6,6 +6,7 @@ from ninja import Query, Router
 from wengang.accounts.models import Role, User
 from wengang.cases import services
 from wengang.cases.models import Case, CaseQuerySet
+from wengang.core import regions
 from wengang.web.access import CONSOLE_ROLES
 
 from .auth import allow, user_of
@@ -21,7 +22,8 @@ CASE_READERS = (*CONSOLE_ROLES, Role.ENTERPRISE)
 def filtered(cases: CaseQuerySet, filters: CaseFilters, user: User) -> CaseQuerySet:
     """``cases`` narrowed as the console's queue narrows them, priority cases first."""
     if filters.region:
-        if not user.covers_region(filters.region):
+        # A code outside the region table is as unknown to the caller as one outside its view.
+        if not user.covers_region(filters.region) or not regions.is_known_region(filters.region):
             raise NotFound("行政区划", "region")
         cases = cases.in_region(filters.region)
     if filters.program:
