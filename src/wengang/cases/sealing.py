@@ -19,7 +19,6 @@ sealed under another key is refused by name instead of failing as noise.
 import base64
 import hmac
 import os
-import secrets
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from wengang.core.ids import mask_account
+from wengang.core.keys import hex_key
 
 from .errors import FieldKeyError
 
@@ -60,27 +60,10 @@ class _Keys:
 def _read_master_key() -> bytes:
     from django.conf import settings
 
-    text = os.environ.get(KEY_ENV, "").strip()
-    if not text:
-        # The deployment's mode, as settings reads it; Django's test runner turns
-        # ``settings.DEBUG`` off, not the development machine's data directory.
-        if os.environ.get("WENGANG_DEBUG", "1") != "1":
-            raise FieldKeyError(f"未设置 {KEY_ENV}（64 位十六进制密钥），无法加密账号",
-                                f"{KEY_ENV} (64 hex digits) must be set when WENGANG_DEBUG=0")
-        path = Path(settings.DATA_DIR) / "field_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        text = path.read_text().strip()
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        key = b""
-    if len(key) != 32:
-        raise FieldKeyError(f"{KEY_ENV} 应为 64 位十六进制数字（32 字节）",
-                            f"{KEY_ENV} must be 64 hex digits (32 bytes)")
-    return key
+    # The deployment's mode decides, as settings reads it (Django's test runner turns
+    # ``settings.DEBUG`` off, not the development machine's data directory).
+    return hex_key(KEY_ENV, dev_file=Path(settings.DATA_DIR) / "field_key", error=FieldKeyError,
+                   use_zh="无法加密账号", use_en="account numbers cannot be sealed")
 
 
 @cache

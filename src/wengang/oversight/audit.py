@@ -30,8 +30,6 @@ into the data directory, as ``cases.sealing`` does for account numbers.
 
 import hmac
 import json
-import os
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +48,7 @@ from django.db.models import Exists, F, OuterRef
 
 from wengang.cases.models import CaseEvent
 from wengang.core.clock import CHINA, clock
+from wengang.core.keys import hex_key
 from wengang.payments.models import PaymentBatch
 
 from .errors import AnchorFileInvalid, AuditKeyError, ChainHeadMissing
@@ -72,25 +71,8 @@ class _Key:
 def _read_master_key() -> bytes:
     from django.conf import settings
 
-    text = os.environ.get(KEY_ENV, "").strip()
-    if not text:
-        if os.environ.get("WENGANG_DEBUG", "1") != "1":
-            raise AuditKeyError(f"未设置 {KEY_ENV}（64 位十六进制密钥），无法写入或核验审计日志",
-                                f"{KEY_ENV} (64 hex digits) must be set when WENGANG_DEBUG=0")
-        path = Path(settings.DATA_DIR) / "audit_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        text = path.read_text().strip()
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        key = b""
-    if len(key) != 32:
-        raise AuditKeyError(f"{KEY_ENV} 应为 64 位十六进制数字（32 字节）",
-                            f"{KEY_ENV} must be 64 hex digits (32 bytes)")
-    return key
+    return hex_key(KEY_ENV, dev_file=Path(settings.DATA_DIR) / "audit_key", error=AuditKeyError,
+                   use_zh="无法写入或核验审计日志", use_en="the audit log cannot be written or verified")
 
 
 @cache
