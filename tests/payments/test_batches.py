@@ -176,3 +176,19 @@ def test_cancelling_an_approved_batch_releases_the_money_and_the_cases(people, f
     assert batch.payments.get().status == Payment.Status.CANCELLED
     assert services.check_ledger(budget).balanced
     assert len(build(people).batches) == 1  # and it can be batched again
+
+
+def test_the_ledger_refuses_edits_and_names_itself(fund):
+    """Entries are the books: an edit or a removal is refused, naming the ledger (not cases)."""
+    from wengang.cases.errors import AppendOnly
+    from wengang.payments.models import LedgerEntry
+
+    entry = LedgerEntry.objects.order_by("pk").first()
+    entry.note = "改账"
+    with pytest.raises(AppendOnly, match="资金台账分录") as raised:
+        entry.save()
+    assert "ledger entries" in raised.value.en
+    with pytest.raises(AppendOnly, match="资金台账分录"):
+        LedgerEntry.objects.filter(pk=entry.pk).update(note="改账")
+    with pytest.raises(AppendOnly, match="资金台账分录"):
+        entry.delete()

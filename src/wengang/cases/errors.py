@@ -329,6 +329,7 @@ class StateChangeOutsideWorkflow(CaseError):
 class AppendOnly(CaseError):
     code = ErrorCode.APPEND_ONLY
 
-    def __init__(self, operation: str) -> None:
-        super().__init__(f"案件事件只能追加，不能修改或删除（{operation}）",
-                         f"case events are append-only ({operation} refused)")
+    def __init__(self, operation: str, *, record: tuple[str, str] = ("案件事件", "case events")) -> None:
+        zh, en = record
+        super().__init__(f"{zh}只能追加，不能修改或删除（{operation}）",
+                         f"{en} are append-only ({operation} refused)")

@@ -74,14 +74,17 @@ class Budget(models.Model):
         return f"{self.region_code} {self.program} {self.year}"
 
 
+LEDGER_ENTRIES = ("资金台账分录", "ledger entries")  # what an append-only refusal names
+
+
 class LedgerEntryQuerySet(models.QuerySet):
     """Entries are the books: the ORM adds them, never changes or removes them."""
 
     def update(self, **kwargs):
-        raise AppendOnly("update")
+        raise AppendOnly("update", record=LEDGER_ENTRIES)
 
     def delete(self):
-        raise AppendOnly("delete")
+        raise AppendOnly("delete", record=LEDGER_ENTRIES)
 
 
 class LedgerEntry(models.Model):
@@ -143,11 +146,11 @@ class LedgerEntry(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
-            raise AppendOnly("save")
+            raise AppendOnly("save", record=LEDGER_ENTRIES)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnly("delete")
+        raise AppendOnly("delete", record=LEDGER_ENTRIES)
 
 
 # --- paying accounts, batches, payments ----------------------------------------------------
