@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from django.db.models import Sum
 
 from wengang.cases.models import Action, Case, CaseEvent, CommitmentText, State
 from wengang.core.clock import clock
@@ -12,6 +13,7 @@ from wengang.demo.walkthrough import walkthrough
 from wengang.outreach.models import Channel, Notice
 from wengang.payments.models import Payment
 from wengang.screening import folder_source, screen
+from wengang.stats.models import PaymentCount
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +71,7 @@ def test_the_walkthrough_takes_the_city_to_paid_cases(result, settings):
     assert (recomputed.data["screened"]["size"], recomputed.data["size"]) == ("unknown", "small")
     assert CaseEvent.objects.filter(action=Action.REMINDED).exists()
     assert "reminders recorded" in outcome.output
+    # The dashboards open on the walkthrough's figures: the summary tables count what it paid.
+    assert "dashboards refreshed" in outcome.output
+    counted = PaymentCount.objects.aggregate(n=Sum("payments"))["n"]
+    assert counted == paid.count()

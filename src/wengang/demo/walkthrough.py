@@ -149,6 +149,11 @@ def walkthrough(result: Path, applications: int) -> None:
                   out_dir=Path(settings.DATA_DIR) / "bank", console=console)
     (Path(settings.DATA_DIR) / "demo-today").write_text(clock.today().isoformat() + "\n")
 
+    from wengang.stats.refresh import refresh
+
+    rollup = refresh()
+    console.print(f"  统计已更新：{rollup.cases:,} 件案件，耗时 {rollup.seconds:.1f} 秒 / dashboards refreshed")
+
     table = Table(title="南昌市 2020 年稳岗返还：案件状态 / cases by state")
     for header in ("状态 state", "案件 cases", "金额（元）amount"):
         table.add_column(header, justify="right" if header != "状态 state" else "left")
