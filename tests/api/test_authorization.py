@@ -18,7 +18,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from tests.web.test_authorization import ACTORS, BATCHES, CONSOLE, EVERYONE, _urls
+from tests.web.test_authorization import (
+    ACTORS,
+    BATCHES,
+    CONSOLE,
+    DECIDERS,
+    EVERYONE,
+    PAYERS,
+    PAYMENTS,
+    _urls,
+)
 from wengang.api.api import api
 from wengang.api.models import ApiToken, FeedPush, Scope
 from wengang.api.tokens import create_token, revoke_token
@@ -30,7 +39,6 @@ pytestmark = pytest.mark.django_db
 
 STAFF = tuple(actor for actor in ACTORS if actor not in ("anonymous", "enterprise",
                                                           "other_enterprise"))
-TAX_HEADER = b"uscc,year,revenue,total_assets\n"  # an empty optional feed: valid on its own
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,21 @@ class Rule:
     scope: str | None                       # None: a public operation
     params: Callable[[World], dict] = lambda world: {}
     ok: tuple[int, ...] = (200,)
+    body: Callable[[World], dict] = lambda world: {"objections": {}, "note": ""}
+    """What a POST sends (JSON); a file upload sends ``UPLOADS[operation]`` instead."""
+
+
+UPLOADS = {"push_feed": ("tax.csv", b"uscc,year,revenue,total_assets\n"),  # a valid empty feed
+           "apply_return_file": ("return.csv", b"not a bank return file\n")}
+MUTATING = ("decide_review_task", "push_feed", "confirm_case", "open_review_batches")
+"""Operations whose allowed callers change something here (the others are refused by the
+domain: nothing is ready to open, the return file is not one)."""
+
+
+def confirmation(world: World) -> dict:
+    case = world.own_case
+    return {"insured": case.insured, "signatory_name": "张三", "amount_fen": case.amount_fen,
+            "version": case.version, "agree": True, "read_out": True}
 
 
 RULES: dict[str, Rule] = {
@@ -59,6 +82,26 @@ RULES: dict[str, Rule] = {
     # The tax department pushes tax.csv; the agency sends other feeds (403 feed_not_yours).
     "push_feed": Rule(frozenset({"department"}), Scope.FEEDS_PUSH, ok=(201,)),
     "get_feed_inbox": Rule(frozenset({"agency", "other_agency", "department"}), Scope.FEEDS_PUSH),
+    "list_inbox": Rule(frozenset({"enterprise", "other_enterprise"}), Scope.CASES_READ),
+    "list_late_claims": Rule(CONSOLE | {"enterprise", "other_enterprise"}, Scope.CASES_READ),
+    # The enterprise itself, or in person (officer, service officer) with the letter read out.
+    "confirm_case": Rule(frozenset({"enterprise", "agency", "service_officer"}),
+                         Scope.CASES_CONFIRM, lambda w: {"case_id": w.own_case.pk},
+                         body=confirmation),
+    # Allowed callers reach the service: the officer's assisted confirmation just made the
+    # city's case ready for review (200); elsewhere nothing is ready (409 nothing_to_do), and
+    # nothing is approved for publicity anywhere (409).
+    "open_review_batches": Rule(DECIDERS, Scope.CASES_DECIDE, ok=(200, 409),
+                                body=lambda w: {"program": "inclusive-2020"}),
+    "open_publicity": Rule(DECIDERS, Scope.CASES_DECIDE, ok=(409,),
+                           body=lambda w: {"program": "inclusive-2020"}),
+    "list_payment_batches": Rule(PAYMENTS, Scope.PAYMENTS_READ),
+    "get_payment_batch": Rule(PAYMENTS - {"other_agency"}, Scope.PAYMENTS_READ,
+                              lambda w: {"batch_id": w.payment_batch.pk}),
+    # The world's batch is a draft: no bank file for anyone (downloads: test_payments).
+    "download_bank_file": Rule(frozenset(), Scope.PAYMENTS_RECONCILE,
+                               lambda w: {"batch_id": w.payment_batch.pk, "kind": "csv"}),
+    "apply_return_file": Rule(PAYERS, Scope.PAYMENTS_RECONCILE, ok=(422,)),
 }
 
 
@@ -79,10 +122,11 @@ def call(client: Client, operation: Operation, world: World, headers: dict | Non
     path = operation.path.format(**RULES[operation.id].params(world))
     if operation.method == "GET":
         return client.get(path, headers=headers)
-    if operation.id == "push_feed":
-        upload = SimpleUploadedFile("tax.csv", TAX_HEADER, content_type="text/csv")
+    if operation.id in UPLOADS:
+        name, data = UPLOADS[operation.id]
+        upload = SimpleUploadedFile(name, data, content_type="text/csv")
         return client.post(path, {"file": upload}, headers=headers)
-    return client.post(path, {"objections": {}, "note": ""}, content_type="application/json",
+    return client.post(path, RULES[operation.id].body(world), content_type="application/json",
                        headers=headers)
 
 
@@ -147,7 +191,11 @@ def test_each_session_reaches_exactly_the_operations_of_its_rules(world, session
     assert _check(world, actor, session_for(actor)) == []
     decided = actor in RULES["decide_review_task"].allowed
     assert ReviewTask.objects.get(pk=world.tax_task.pk).status == ("agreed" if decided else "pending")
-    if not decided and actor not in RULES["push_feed"].allowed:
+    confirmed = actor in RULES["confirm_case"].allowed
+    world.own_case.refresh_from_db()
+    # Confirmed: applied, and sent on to review where the same caller may open a batch.
+    assert (world.own_case.state != "awaiting_application") is confirmed
+    if not any(actor in RULES[operation].allowed for operation in MUTATING):
         assert nothing_changed(world, events)
 
 

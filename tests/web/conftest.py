@@ -27,6 +27,8 @@ from wengang.cases.models import (
     sealed_account_fields,
 )
 from wengang.core.clock import CHINA, clock
+from wengang.oversight.models import SamplePlan
+from wengang.payments.models import Budget, PayingAccount, PaymentBatch
 from wengang.web.models import ScreeningJob
 
 TODAY = date(2020, 4, 30)  # inside the publicity period below (29 April – 8 May 2020)
@@ -108,6 +110,8 @@ class World:
     other_task: ReviewTask
     screening_job: ScreeningJob  # started by the city's officer, still queued
     late_claim: LateClaim         # the enterprise's, waiting for the next full run
+    payment_batch: PaymentBatch   # the city's, an empty draft (no payments, no budget used)
+    sample_plan: SamplePlan       # the city's spot check, assigned to the auditor (no items)
     extra: dict = field(default_factory=dict)
 
 
@@ -157,8 +161,21 @@ def world(db, make_case, commitment_text) -> World:
         uscc=own.unit.uscc, program="difficult-2020", refund_year=2020, region_code=COUNTY,
         unit=own.unit, claimant_name="张三", contact_phone="13800000000", filed_at=now,
         filed_by=users["enterprise"], channel="online")
+    paying = PayingAccount.objects.create(region_code=CITY, holder_name="南昌市社会保险事业管理局",
+                                          account_number="36050100000000001234",
+                                          bank_name="中国建设银行南昌分行")
+    budget = Budget.objects.create(region_code=CITY, program="inclusive-2020", year=2020,
+                                   created_at=now, created_by=users["finance"])
+    payment_batch = PaymentBatch.objects.create(
+        paying_account=paying, budget=budget, program="inclusive-2020", message_id="WG-TEST-1",
+        execution_date=TODAY, created_at=now, created_by=users["agency"])
+    plan = SamplePlan.objects.create(
+        program="inclusive-2020", refund_year=2020, region_code=CITY, method="simple", size=1,
+        seed=1, states="payable", population=0, population_sha256="0" * 64,
+        auditor=users["auditor"], created_by=users["supervisor"], created_at=now)
     return World(users=users, own_case=own, other_case=other, published_case=published,
                  publicity_batch=publicity,
                  review_batch=review_batch, review_case=in_review, tax_task=tax_task,
                  market_task=market_task, other_batch=other_batch, other_task=other_task,
-                 screening_job=job, late_claim=claim)
+                 screening_job=job, late_claim=claim, payment_batch=payment_batch,
+                 sample_plan=plan)

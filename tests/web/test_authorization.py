@@ -25,6 +25,9 @@ CONSOLE = frozenset({"agency", "other_agency", "supervisor", "finance", "auditor
 BATCHES = frozenset({"agency", "other_agency", "supervisor", "auditor", "admin"})
 DECIDERS = frozenset({"agency", "other_agency", "supervisor"})  # the agency's decisions
 OFFICERS = frozenset({"agency", "other_agency", "service_officer"})  # service-officer tasks
+PAYMENTS = frozenset({"agency", "other_agency", "supervisor", "finance", "auditor", "admin"})
+PAYERS = frozenset({"agency", "other_agency", "finance"})  # build, cancel, export, reconcile
+OVERSIGHT = frozenset({"agency", "other_agency", "supervisor", "auditor", "admin"})
 LOGIN_PATHS = ("/portal/login/", "/console/login/", "/admin/login/")
 
 
@@ -42,6 +45,7 @@ RULES: dict[str, Rule] = {
     "outreach:receipt": Rule(EVERYONE, lambda w: {"gateway": "sms-json"}, ok=(405,)),
     "outreach:short-link": Rule(EVERYONE, lambda w: {"code": "1"}, ok=(302,)),
     "web:public-publicity": Rule(EVERYONE),
+    "web:public-policy": Rule(EVERYONE),
     "web:public-publicity-xlsx": Rule(EVERYONE),
     "web:public-objection": Rule(EVERYONE, lambda w: {"pk": w.published_case.pk}),
     "web:enterprise-login": Rule(EVERYONE),
@@ -49,6 +53,9 @@ RULES: dict[str, Rule] = {
     "web:staff-login": Rule(EVERYONE),
     "web:staff-totp": Rule(EVERYONE, ok=(302,)),           # no password given: back to step 1
     "web:staff-enrol": Rule(EVERYONE, ok=(302,)),
+    # Single sign-on is off unless configured: 404 for everyone here (on: tests/accounts).
+    "web:staff-sso": Rule(frozenset()),
+    "web:staff-sso-callback": Rule(frozenset()),
     "web:logout": Rule(EVERYONE, ok=(405,)),
     "set_language": Rule(EVERYONE, ok=(302, 204)),
     "admin-login": Rule(EVERYONE, ok=(302,)),               # to the staff login (TOTP)
@@ -59,6 +66,10 @@ RULES: dict[str, Rule] = {
     "web:portal-late-claim": Rule(frozenset({"enterprise", "other_enterprise"})),
     "web:portal-late-claim-detail": Rule(frozenset({"enterprise"}),
                                          lambda w: {"pk": w.late_claim.pk}),
+    "web:portal-inbox": Rule(frozenset({"enterprise", "other_enterprise"})),
+    "web:portal-inbox-read": Rule(frozenset({"enterprise", "other_enterprise"}), ok=(405,)),
+    "web:portal-notice": Rule(frozenset(), lambda w: {"pk": 1}),  # no notice in the world
+    "web:portal-account": Rule(frozenset({"enterprise", "other_enterprise"})),
     "web:console-home": Rule(CONSOLE),
     "web:console-appeals": Rule(CONSOLE),
     "web:console-appeal-answer": Rule(DECIDERS, lambda w: {"pk": 1}, ok=(405,)),
@@ -92,9 +103,60 @@ RULES: dict[str, Rule] = {
     "web:console-service-task-complete": Rule(OFFICERS, lambda w: {"pk": 1}, ok=(405,)),
     # A download exists only for the session that ran the simulation: 404 for everyone here.
     "web:console-what-if-xlsx": Rule(frozenset(), lambda w: {"token": "none"}),
+    "web:console-payments": Rule(PAYMENTS),
+    "web:console-payments-allocate": Rule(frozenset({"finance"}), ok=(405,)),
+    "web:console-payments-build": Rule(PAYERS, ok=(405,)),
+    "web:console-payment-batch": Rule(PAYMENTS - {"other_agency"},
+                                      lambda w: {"pk": w.payment_batch.pk}),
+    "web:console-payment-batch-approve": Rule(frozenset({"finance"}),
+                                              lambda w: {"pk": w.payment_batch.pk}, ok=(405,)),
+    "web:console-payment-batch-cancel": Rule(PAYERS, lambda w: {"pk": w.payment_batch.pk},
+                                             ok=(405,)),
+    "web:console-payment-batch-export": Rule(PAYERS, lambda w: {"pk": w.payment_batch.pk},
+                                             ok=(405,)),
+    # A draft batch has no bank file yet: 404 for everyone (downloads: test_payments_console).
+    "web:console-payment-bank-file": Rule(frozenset(), lambda w: {"pk": w.payment_batch.pk,
+                                                                  "kind": "csv"}),
+    "web:console-payment-returns": Rule(PAYMENTS),
+    "web:console-payments-failed": Rule(PAYMENTS),
+    "web:console-payments-failed-xlsx": Rule(PAYMENTS),
+    "web:console-account-changes": Rule(PAYMENTS),
+    "web:console-account-change-decide": Rule(frozenset({"agency", "other_agency"}),
+                                              lambda w: {"pk": 1}, ok=(405,)),
+    "web:console-receivables": Rule(PAYMENTS),
+    "web:console-receivable-repay": Rule(frozenset({"agency", "other_agency"}),
+                                         lambda w: {"pk": 1}, ok=(405,)),
+    "web:console-risk-holds": Rule(OVERSIGHT),
+    "web:console-risk-holds-sweep": Rule(DECIDERS, ok=(405,)),
+    "web:console-risk-hold-clear": Rule(DECIDERS, lambda w: {"pk": 1}, ok=(405,)),
+    "web:console-samples": Rule(OVERSIGHT),
+    "web:console-sample": Rule(OVERSIGHT - {"other_agency"}, lambda w: {"pk": w.sample_plan.pk}),
+    "web:console-sample-xlsx": Rule(OVERSIGHT - {"other_agency"},
+                                    lambda w: {"pk": w.sample_plan.pk}),
+    "web:console-sample-item-reveal": Rule(OVERSIGHT, lambda w: {"pk": 1}, ok=(405,)),
+    "web:console-sample-item-finding": Rule(frozenset({"auditor"}), lambda w: {"pk": 1},
+                                            ok=(405,)),
+    "web:console-finding-claim": Rule(frozenset({"agency", "other_agency"}), lambda w: {"pk": 1},
+                                      ok=(405,)),
     "web:feed-upload": Rule(frozenset({"agency", "other_agency", "department"})),
     "web:review-tasks": Rule(frozenset({"department", "finance"})),
     "web:review-task": Rule(frozenset({"department"}), lambda w: {"pk": w.tax_task.pk}),
+    # Statistics (stats/): dashboards for the console, the department view for reviewers too.
+    "stats:overview": Rule(CONSOLE),
+    "stats:public": Rule(EVERYONE),  # headline figures: counts and sums only
+    "stats:operations": Rule(CONSOLE),
+    "stats:departments": Rule(CONSOLE | {"department"}),
+    "stats:chart-xlsx": Rule(CONSOLE, lambda w: {"chart": "region"}),
+    "stats:refresh": Rule(DECIDERS | {"admin"}, ok=(405,)),
+    "stats:monthly-pdf": Rule(CONSOLE, lambda w: {"month": "2020-04"}),
+    "stats:monthly-xlsx": Rule(CONSOLE, lambda w: {"month": "2020-04"}),
+    "stats:publicity-pdf": Rule(BATCHES - {"other_agency"}, lambda w: {"pk": w.publicity_batch.pk}),
+    "stats:publicity-xlsx": Rule(BATCHES - {"other_agency"},
+                                 lambda w: {"pk": w.publicity_batch.pk}),
+    "stats:rollups": Rule(frozenset({"supervisor", "admin"})),
+    # The admin has no region to export; with no statistics computed yet the supervisor is
+    # sent back to the roll-up page with the reason.
+    "stats:rollup-export": Rule(frozenset({"supervisor"}), ok=(302,)),
 }
 ADMIN_ONLY = frozenset({"admin"})  # every "admin:…" URL: Django's admin, for the admin role
 

@@ -1,13 +1,15 @@
 """Browser tests: Playwright drives Debian's chromium against a live server.
 
 An enterprise on a phone logs in with the SMS code from the outbox, sees its amount and the
-explanation, and confirms with the commitment letter; an officer opens a review batch; a
-department reviewer objects to a case. Screenshots go to ``var/artifacts/``. No step is skipped:
+explanation, and confirms with the commitment letter, and reads its inbox; an officer opens a
+review batch; a department reviewer objects to a case; a finance officer reconciles a bank
+return file. Screenshots go to ``var/artifacts/``. No step is skipped:
 without chromium or the front-end assets the tests fail and say how to install them.
 """
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -17,9 +19,12 @@ from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from tests.cases.builders import UnitRow, write_feeds
+from tests.payments.returns import csv_return, outcome_rows
 from wengang.accounts.models import SmsOutbox, TOTPDevice
 from wengang.cases.models import Commitment, ReviewObjection, ReviewTask, State
 from wengang.feeds import import_feed_set
+from wengang.outreach.models import Notice
+from wengang.payments import services
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -222,3 +227,73 @@ def test_a_supervisor_costs_a_change_and_sees_the_chart(world, open_page, settin
     with page.expect_download() as download:
         page.click("text=下载 Excel")
     assert download.value.suggested_filename == "comparison.xlsx"
+
+
+def enterprise_login(page, uscc: str) -> None:
+    page.goto("/portal/login/")
+    page.fill("input[name=uscc]", uscc)
+    page.click("text=获取验证码")
+    page.wait_for_url("**/portal/login/code/")
+    code = re.search(r"验证码为 (\d{6})", SmsOutbox.objects.latest("pk").text).group(1)
+    page.fill("input[name=code]", code)
+    page.click("button.primary")
+    page.wait_for_url("**/portal/")
+
+
+def test_a_finance_officer_reconciles_a_return_file(world, open_page, make_case, settings,
+                                                    tmp_path):
+    settings.WENGANG_BANK_FILE_DIR = tmp_path / "bankfiles"
+    paid, failing = (make_case(State.PAYABLE, route="automatic", amount_fen=fen)
+                     for fen in (100_000, 250_050))
+    users = world.users
+    services.allocate(region_code="360100", program="inclusive-2020", year=2020,
+                      amount_fen=1_000_000, actor=users["finance"])
+    batch = services.build_batches(actor=users["agency"], region_code="360100",
+                                   program="inclusive-2020").batches[0]
+    services.approve_batch(batch, actor=users["finance"])
+    services.export_batch(batch, actor=users["agency"], out_dir=settings.WENGANG_BANK_FILE_DIR)
+    batch.refresh_from_db()
+    returned = tmp_path / "bank-return.csv"
+    returned.write_bytes(csv_return(batch, outcome_rows(batch, {failing.pk: "账户已销户"})))
+
+    page = open_page(viewport={"width": 1280, "height": 900})
+    staff_login(page, users["finance"])
+    page.wait_for_url("**/console/")
+    page.click("nav >> text=拨付")
+    expect(page.locator("#batches tbody tr")).to_have_count(2)  # the world's draft, and this one
+    page.click(f"#batches >> text=#{batch.pk}")
+    expect(page.locator("#csv-sha")).to_have_text(batch.csv_sha256)
+    shot(page, "finance-1-batch")
+    page.click("text=上传银行回单")
+    page.set_input_files("input[name=file]", str(returned))
+    page.click("text=上传并对账")
+    expect(page.locator("#report")).to_contain_text("¥1,000.00")
+    expect(page.locator("#report #failed")).to_contain_text("账户已销户")
+    shot(page, "finance-2-reconciled")
+    page.click("main >> text=拨付失败")
+    expect(page.locator("#failed tbody tr")).to_have_count(1)
+    shot(page, "finance-3-failed")
+    paid.refresh_from_db()
+    failing.refresh_from_db()
+    assert (paid.state, failing.state) == (State.PAID, State.PAYMENT_FAILED)
+
+
+def test_an_enterprise_reads_its_inbox_on_a_phone(world, open_page):
+    case = world.own_case
+    for minutes, topic, text in ((0, "eligible_application", "贵单位符合稳岗返还条件，请于5月29日前登录确认。"),
+                                 (5, "reminder", "稳岗返还确认将于5月29日截止，请尽快办理。")):
+        at = case.created_at + timedelta(minutes=minutes)
+        Notice.objects.create(unit=case.unit, case=case, topic=topic, channel="inbox",
+                              recipient="unit", amount_fen=case.amount_fen, status="delivered",
+                              text=text, next_attempt_at=at, created_at=at)
+    page = open_page(**PHONE)
+    enterprise_login(page, case.unit.uscc)
+    page.click("nav >> text=消息")
+    expect(page.locator("#unread")).to_have_text("2 条未读")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "enterprise-6-inbox")
+    page.click("text=申请截止提醒")
+    expect(page.locator(".letter")).to_contain_text("5月29日截止")
+    shot(page, "enterprise-7-notice")
+    page.click("text=返回消息")
+    expect(page.locator("#unread")).to_have_text("1 条未读")

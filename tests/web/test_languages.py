@@ -53,3 +53,16 @@ def test_sizes_read_in_english_too(world):
     client.cookies["django_language"] = "en"
     text = client.get(reverse("web:console-queue")).content.decode()
     assert "Small" in text and "小型" not in text
+
+
+def test_the_payments_and_inbox_pages_read_in_english(world):
+    finance = Client()
+    finance.force_login(world.users["finance"])
+    finance.cookies["django_language"] = "en"
+    text = finance.get(reverse("web:console-payments")).content.decode()
+    assert "Build payment batches" in text and "Allot a budget" in text and "资金预算" not in text
+    enterprise = Client()
+    enterprise.force_login(world.users["enterprise"])
+    enterprise.cookies["django_language"] = "en"
+    text = enterprise.get(reverse("web:portal-inbox")).content.decode()
+    assert "No messages." in text and "暂无消息" not in text

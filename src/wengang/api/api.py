@@ -20,7 +20,7 @@ from wengang.cases.errors import (
 from wengang.core.errors import CoreError
 from wengang.feeds import FeedSetInvalid
 
-from . import cases, feeds, publicity, review, screening
+from . import cases, feeds, payments, portal, publicity, review, screening
 from .auth import AUTH
 from .errors import ApiError, NotAuthenticated
 from .feed_inbox import FeedPushRejected
@@ -37,7 +37,7 @@ api = NinjaAPI(
     auth=AUTH,
     urls_namespace="api",
 )
-for module in (cases, review, publicity, screening, feeds):
+for module in (cases, portal, review, publicity, screening, feeds, payments):
     api.add_router("", module.router)
 
 

@@ -13,6 +13,7 @@ status the API answers with. Nothing changes when one is raised::
         │   └── FeedNotYours    a department pushing another department's feed
         ├── TokenRefused        a token that may not be made (400)
         ├── FeedUnknown         an upload that names no feed of the contract (400)
+        ├── FileTooLarge        an upload far larger than any file of its kind (400)
         └── NotFound            nothing the caller may see has that id (404)
 """
 
@@ -107,6 +108,14 @@ class FeedUnknown(ApiError):
         super().__init__(f"文件 {file_name} 不是约定的数据文件（{'、'.join(known)}，后缀 csv/xlsx/parquet）",
                          f"file {file_name} is no feed of the contract ({', '.join(known)}; "
                          "suffix csv, xlsx or parquet)")
+
+
+class FileTooLarge(ApiError):
+    code = "file_too_large"
+
+    def __init__(self, what: str, what_en: str, size: int, limit: int) -> None:
+        super().__init__(f"{what}过大（{size:,} 字节，上限 {limit:,} 字节）",
+                         f"the {what_en} is too large ({size:,} bytes; at most {limit:,})")
 
 
 class NotFound(ApiError):

@@ -19,6 +19,10 @@ class Scope(models.TextChoices):
     PUBLICITY_READ = "publicity:read", _("读取公示批次")
     SCREENING_READ = "screening:read", _("读取筛查批次")
     FEEDS_PUSH = "feeds:push", _("报送部门数据")
+    CASES_CONFIRM = "cases:confirm", _("代企业确认（须当面宣读承诺书）")
+    CASES_DECIDE = "cases:decide", _("经办决定：提交联审、发布公示")
+    PAYMENTS_READ = "payments:read", _("读取拨付批次")
+    PAYMENTS_RECONCILE = "payments:reconcile", _("下载银行文件、上传银行回单")
 
 
 class ApiTokenQuerySet(models.QuerySet):

@@ -4,17 +4,24 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from wengang.cases.models import Objection
+from wengang.cases import services
+from wengang.cases.models import Channel, Objection, PublicityBatch
 from wengang.core.money import fen_to_yuan
-from wengang.web.access import BATCH_ROLES
+from wengang.web.access import BATCH_ROLES, DECIDER_ROLES
 from wengang.web.display import program_name
 from wengang.web.public import current_items
-from wengang.web.publicity import publicity_batches_for
 
 from .auth import allow, user_of
 from .models import Scope
 from .pages import PageIn, page_of
-from .schemas import ERRORS, ErrorOut, PublicItemPage, PublicityBatchPage
+from .schemas import (
+    ACTION_ERRORS,
+    ERRORS,
+    ErrorOut,
+    PublicItemPage,
+    PublicityBatchOut,
+    PublicityBatchPage,
+)
 
 router = Router(tags=["publicity 公示"])
 
@@ -41,12 +48,31 @@ def _item(item) -> dict:
             operation_id="list_publicity_batches", summary="Publicity batches of your region")
 @allow(*BATCH_ROLES, scope=Scope.PUBLICITY_READ)
 def list_publicity_batches(request: HttpRequest, paging: Query[PageIn]):
-    batches = (publicity_batches_for(user_of(request))
+    batches = (PublicityBatch.objects.visible_to(user_of(request))
                .annotate(n=Count("items", distinct=True),
                          open_objections=Count("objections", distinct=True,
                                                filter=Q(objections__status=Objection.Status.OPEN)))
                .order_by("status", "-start_on", "-id"))
     return page_of(batches, paging, _batch)
+
+
+class OpenPublicityIn(Schema):
+    program: str = Field(min_length=1, max_length=32, description="e.g. inclusive-2020")
+
+
+@router.post("/publicity/batches", response={200: PublicityBatchOut, **ACTION_ERRORS},
+             operation_id="open_publicity",
+             summary="Publish the region's approved cases for the publicity period (as the console)")
+@allow(*DECIDER_ROLES, scope=Scope.CASES_DECIDE)
+def open_publicity(request: HttpRequest, body: OpenPublicityIn):
+    user = user_of(request)
+    batch = services.open_publicity(actor=user, region_code=user.region_code,
+                                    program=body.program, channel=Channel.API)
+    listed = PublicityBatch.objects.filter(pk=batch.pk).annotate(
+        n=Count("items", distinct=True),
+        open_objections=Count("objections", distinct=True,
+                              filter=Q(objections__status=Objection.Status.OPEN))).get()
+    return _batch(listed)
 
 
 @router.get("/public/publicity", auth=None, response={200: PublicItemPage, 422: ErrorOut},

@@ -6,16 +6,14 @@ object (``review:decide``); ``cases.review.record_decision`` checks department a
 
 from django.db.models import Count
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from wengang.cases import services
-from wengang.cases.models import Channel, ReviewTask
+from wengang.cases.models import Channel, ReviewBatch, ReviewTask
 from wengang.cases.review import cases_in
 from wengang.core.clock import clock
 from wengang.core.money import fen_to_yuan
-from wengang.web.access import BATCH_ROLES, REVIEWER_ROLES
-from wengang.web.console import batches_for
-from wengang.web.review import tasks_for
+from wengang.web.access import BATCH_ROLES, DECIDER_ROLES, REVIEWER_ROLES
 
 from .auth import allow, user_of
 from .errors import NotFound
@@ -26,12 +24,17 @@ from .schemas import (
     ERRORS,
     DecisionIn,
     ObjectId,
+    ReviewBatchOut,
     ReviewBatchPage,
     ReviewTaskDetailOut,
     TaskOut,
 )
 
 router = Router(tags=["review 部门联审"])
+
+
+class OpenBatchIn(Schema):
+    program: str = Field(min_length=1, max_length=32, description="e.g. inclusive-2020")
 
 
 class TaskFilters(Schema):
@@ -53,7 +56,7 @@ def _batch(batch) -> dict:
 
 
 def _task_for(request: HttpRequest, task_id: int) -> ReviewTask:
-    task = tasks_for(user_of(request)).filter(pk=task_id).first()
+    task = ReviewTask.objects.for_reviewer(user_of(request)).filter(pk=task_id).first()
     if task is None:
         raise NotFound("联审任务", "review task")
     return task
@@ -63,9 +66,22 @@ def _task_for(request: HttpRequest, task_id: int) -> ReviewTask:
             operation_id="list_review_batches", summary="Review batches of your region")
 @allow(*BATCH_ROLES, scope=Scope.REVIEW_READ)
 def list_review_batches(request: HttpRequest, paging: Query[PageIn]):
-    batches = (batches_for(user_of(request)).prefetch_related("tasks").annotate(n=Count("items"))
+    batches = (ReviewBatch.objects.visible_to(user_of(request)).prefetch_related("tasks").annotate(n=Count("items"))
                .order_by("status", "-priority", "due_on", "id"))
     return page_of(batches, paging, _batch)
+
+
+@router.post("/review/batches", response={200: list[ReviewBatchOut], **ACTION_ERRORS},
+             operation_id="open_review_batches",
+             summary="Send the region's cases ready for review to the departments (as the console)")
+@allow(*DECIDER_ROLES, scope=Scope.CASES_DECIDE)
+def open_review_batches(request: HttpRequest, body: OpenBatchIn):
+    user = user_of(request)
+    opened = services.open_review_batches(actor=user, region_code=user.region_code,
+                                          program=body.program, channel=Channel.API)
+    batches = (ReviewBatch.objects.filter(pk__in=[b.pk for b in opened])
+               .prefetch_related("tasks").annotate(n=Count("items")).order_by("id"))
+    return [_batch(batch) for batch in batches]
 
 
 @router.get("/review/tasks", response={200: list[TaskOut], **ERRORS},
@@ -73,7 +89,7 @@ def list_review_batches(request: HttpRequest, paging: Query[PageIn]):
             summary="Your department's review tasks in your region, priority and due first")
 @allow(*REVIEWER_ROLES, scope=Scope.REVIEW_READ)
 def list_review_tasks(request: HttpRequest, filters: Query[TaskFilters]):
-    tasks = tasks_for(user_of(request))
+    tasks = ReviewTask.objects.for_reviewer(user_of(request)).select_related("batch")
     if filters.status:
         tasks = tasks.filter(status=filters.status)
     return [_task(task) for task in tasks.order_by("status", "-batch__priority", "due_on", "id")]

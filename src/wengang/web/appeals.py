@@ -13,8 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wengang.accounts.models import User
-from wengang.cases.models import Case
 from wengang.core.clock import clock
 
 from .access import CONSOLE_ROLES, DECIDER_ROLES, enterprise_only, get_case_for, staff_only
@@ -23,11 +21,6 @@ from .forms import AnswerAppealForm, AppealForm
 from .models import Appeal
 
 PAGE_SIZE = 50
-
-
-def appeals_for(user: User):
-    """Appeals on the cases ``user`` may see (own unit, or region subtree)."""
-    return Appeal.objects.filter(case__in=Case.objects.visible_to(user))
 
 
 @enterprise_only
@@ -46,13 +39,13 @@ def file_appeal(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("web:portal-case", pk=case.pk)
     return render(request, "web/portal/appeal.html", {
         "case": case, "form": form, "program_name": program_name(case.program),
-        "appeals": appeals_for(request.user).filter(case=case).order_by("-filed_at")},
+        "appeals": Appeal.objects.visible_to(request.user).filter(case=case).order_by("-filed_at")},
         status=400 if form.errors else 200)
 
 
 @staff_only(*CONSOLE_ROLES)
 def appeals(request: HttpRequest) -> HttpResponse:
-    listed = appeals_for(request.user).select_related("case__unit")
+    listed = Appeal.objects.visible_to(request.user).select_related("case__unit")
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/console/appeals.html", {
         "page": page, "form": AnswerAppealForm(),
@@ -64,7 +57,7 @@ def appeals(request: HttpRequest) -> HttpResponse:
 def answer_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     form = AnswerAppealForm(request.POST)
     with transaction.atomic():
-        appeal = appeals_for(request.user).select_for_update().filter(pk=pk).first()
+        appeal = Appeal.objects.visible_to(request.user).select_for_update().filter(pk=pk).first()
         if appeal is None:
             raise Http404("appeal")
         if appeal.status != Appeal.Status.OPEN:

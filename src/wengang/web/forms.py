@@ -5,10 +5,14 @@ from django.conf import settings
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from wengang.accounts.models import Role, User
 from wengang.cases.models import Case, Size, State
-from wengang.core.errors import RegionError
+from wengang.core.errors import MoneyError, RegionError
+from wengang.core.money import parse_yuan
 from wengang.core.regions import get_region
 from wengang.feeds import list_snapshots
+from wengang.oversight.models import Method
+from wengang.oversight.models import Outcome as FindingOutcome
 
 from .display import program_choices
 
@@ -178,3 +182,95 @@ class CompleteServiceTaskForm(forms.Form):
     note = forms.CharField(label=_("办理情况"), max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("如：合并后由存续企业申请，已告知"))
+
+
+# --- payments (拨付) ------------------------------------------------------------------------
+
+class YuanField(forms.CharField):
+    """An amount typed in yuan (``6965.28``), cleaned to integer fen by ``core.money``."""
+
+    MAX_FEN = 10**14  # a trillion yuan: more is a typing slip, and stays inside a bigint
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        try:
+            fen = parse_yuan(text)
+        except MoneyError as error:
+            raise forms.ValidationError(str(error)) from None
+        if not 0 < fen <= self.MAX_FEN:
+            raise forms.ValidationError(_("金额须大于零且不超过一万亿元。"))
+        return fen
+
+
+class AllocateForm(forms.Form):
+    program = forms.ChoiceField(label=_("政策项目"), choices=program_choices)
+    year = forms.IntegerField(label=_("返还年度"), min_value=2000, max_value=2100)
+    amount_fen = YuanField(label=_("下达金额（元）"))
+    note = forms.CharField(label=_("文号或说明"), max_length=200, required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), max_length=200,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReturnUploadForm(forms.Form):
+    file = forms.FileField(label=_("银行回单文件"),
+                           help_text=_("通用 CSV、ISO 20022 pain.002 或 camt.054"))
+
+
+class DecideAccountChangeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("核实结果"), widget=forms.RadioSelect, choices=[
+        ("approve", _("核实通过")), ("reject", _("不予变更"))])
+    note = forms.CharField(label=_("核实意见"), max_length=200,
+                           widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("如：已电话联系法定代表人确认"))
+
+
+class RepaymentForm(forms.Form):
+    amount_fen = YuanField(label=_("缴回金额（元）"))
+    reference = forms.CharField(label=_("缴款凭证号"), max_length=200)
+
+
+class AccountChangeRequestForm(forms.Form):
+    """The enterprise's new receiving account; the service checks the number and the holder."""
+
+    account_number = forms.RegexField(label=_("新收款账号"), regex=r"^\s*[0-9]{8,34}\s*$",
+                                      widget=forms.TextInput(attrs={"inputmode": "numeric",
+                                                                    "autocomplete": "off"}),
+                                      error_messages={"invalid": _("账号应为 8–34 位数字。")})
+    bank_name = forms.CharField(label=_("开户银行"), max_length=140)
+    holder_name = forms.CharField(label=_("户名"), max_length=140,
+                                  help_text=_("须与单位名称一致"))
+
+
+# --- oversight (监督) ------------------------------------------------------------------------
+
+class SamplePlanForm(forms.Form):
+    program = forms.ChoiceField(label=_("政策项目"), choices=program_choices)
+    refund_year = forms.IntegerField(label=_("返还年度"), min_value=2000, max_value=2100)
+    method = forms.ChoiceField(label=_("抽样方法"), choices=lambda: Method.choices)
+    size = forms.IntegerField(label=_("样本量"), min_value=1, max_value=100_000)
+    seed = forms.IntegerField(label=_("随机种子"), required=False, min_value=0,
+                              max_value=2**63 - 1, help_text=_("空：随机生成并记录"))
+    risk_weight = forms.IntegerField(label=_("风险权重"), min_value=1, max_value=100, initial=1)
+    auditor = forms.ModelChoiceField(label=_("审计人"), queryset=User.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auditor"].queryset = User.objects.filter(
+            role=Role.AUDITOR, is_active=True).order_by("username")
+
+
+class FindingForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("结论"), widget=forms.RadioSelect,
+                                choices=lambda: FindingOutcome.choices)
+    improper_fen = YuanField(label=_("不当支付金额（元）"), required=False)
+    note = forms.CharField(label=_("说明"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DueDateForm(forms.Form):
+    due_on = forms.DateField(label=_("缴回期限"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -4,6 +4,7 @@ factor, so every authenticated staff session has passed both."""
 
 import time
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -73,7 +74,9 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             if accounts.needs_enrolment(user):
                 return redirect("web:staff-enrol")
             return redirect("web:staff-totp")
-    return render(request, "web/login/staff.html", {"form": form})
+    return render(request, "web/login/staff.html", {
+        "form": form, "sso": settings.WENGANG_OIDC,
+        "sso_failed": settings.WENGANG_OIDC and request.GET.get("sso") == "failed"})
 
 
 def _pending_user(request: HttpRequest) -> User | None:

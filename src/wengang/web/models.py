@@ -87,6 +87,12 @@ class AppealQuerySet(models.QuerySet):
     def open(self) -> "AppealQuerySet":
         return self.filter(status=Appeal.Status.OPEN)
 
+    def visible_to(self, user) -> "AppealQuerySet":
+        """Appeals on the cases ``user`` may see (own unit, or region subtree)."""
+        from wengang.cases.models import Case
+
+        return self.filter(case__in=Case.objects.visible_to(user))
+
 
 class Appeal(models.Model):
     """An enterprise objects to the decision on its case (申请复核), and the agency answers.
@@ -131,3 +137,24 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"复核申请 · 案件 {self.case_id} · {self.get_status_display()}"
+
+
+class NoticeRead(models.Model):
+    """The enterprise opened a notice in its inbox (消息): read, not unread, from then on.
+
+    A row per notice, not a flag on ``outreach.Notice``: outreach records what was sent, the
+    web what the unit did with it.
+    """
+
+    notice = models.OneToOneField("outreach.Notice", verbose_name=_("告知"),
+                                  on_delete=models.CASCADE, related_name="+")
+    read_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("阅读人"),
+                                on_delete=models.PROTECT, related_name="+")
+    read_at = models.DateTimeField(_("阅读时间"))
+
+    class Meta:
+        verbose_name = _("消息已读记录")
+        verbose_name_plural = _("消息已读记录")
+
+    def __str__(self) -> str:
+        return f"告知 {self.notice_id} 已读 {self.read_at:%Y-%m-%d %H:%M}"

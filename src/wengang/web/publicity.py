@@ -6,13 +6,13 @@ Every step is a ``cases.services`` call, which checks role, region and dates aga
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wengang.accounts.models import Role, User
+from wengang.accounts.models import User
 from wengang.cases import services
 from wengang.cases.errors import CaseError
 from wengang.cases.models import Objection, PublicityBatch
@@ -25,15 +25,8 @@ from .forms import ProgramForm, ResolveObjectionForm
 PAGE_SIZE = 50
 
 
-def publicity_batches_for(user: User) -> QuerySet:
-    """Publicity batches of the user's region subtree (an admin without a region: all)."""
-    if user.region_code:
-        return PublicityBatch.objects.in_region(user.region_code)
-    return PublicityBatch.objects.all() if user.role == Role.ADMIN else PublicityBatch.objects.none()
-
-
 def _batch_for(user: User, pk: int) -> PublicityBatch:
-    batch = publicity_batches_for(user).filter(pk=pk).first()
+    batch = PublicityBatch.objects.visible_to(user).filter(pk=pk).first()
     if batch is None:
         raise Http404("publicity batch")
     return batch
@@ -41,7 +34,7 @@ def _batch_for(user: User, pk: int) -> PublicityBatch:
 
 @staff_only(*BATCH_ROLES)
 def batches(request: HttpRequest) -> HttpResponse:
-    listed = (publicity_batches_for(request.user)
+    listed = (PublicityBatch.objects.visible_to(request.user)
               .annotate(n=Count("items", distinct=True),
                         open_objections=Count("objections", distinct=True,
                                               filter=Q(objections__status=Objection.Status.OPEN)))
@@ -97,7 +90,7 @@ def close_batch(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def resolve_objection(request: HttpRequest, pk: int) -> HttpResponse:
     objection = (Objection.objects.select_related("case__unit", "batch")
-                 .filter(pk=pk, batch__in=publicity_batches_for(request.user)).first())
+                 .filter(pk=pk, batch__in=PublicityBatch.objects.visible_to(request.user)).first())
     if objection is None:
         raise Http404("objection")
     form = ResolveObjectionForm(request.POST)

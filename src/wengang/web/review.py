@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from wengang.accounts.models import User
 from wengang.cases import services
 from wengang.cases.errors import CaseError
 from wengang.cases.models import ReviewTask
@@ -22,24 +21,16 @@ from .department_data import department_facts
 from .display import program_name
 
 
-def tasks_for(user: User):
-    department = user.review_department
-    if not department or not user.region_code:
-        return ReviewTask.objects.none()
-    return (ReviewTask.objects.for_department(department).in_region(user.region_code)
-            .select_related("batch"))
-
-
 @staff_only(*REVIEWER_ROLES)
 def tasks(request: HttpRequest) -> HttpResponse:
-    listed = tasks_for(request.user).order_by("status", "-batch__priority", "due_on", "id")
+    listed = ReviewTask.objects.for_reviewer(request.user).select_related("batch").order_by("status", "-batch__priority", "due_on", "id")
     return render(request, "web/review/tasks.html",
                   {"tasks": listed[:200], "today": clock.today()})
 
 
 @staff_only(*REVIEWER_ROLES)
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    task = tasks_for(request.user).filter(pk=pk).first()
+    task = ReviewTask.objects.for_reviewer(request.user).select_related("batch").filter(pk=pk).first()
     if task is None:
         raise Http404("task")
     cases = list(cases_in(task.batch).select_related("unit").order_by("pk"))

@@ -16,19 +16,14 @@ from wengang.cases.errors import CaseError
 from wengang.cases.models import ServiceOfficerTask
 from wengang.cases.service_officers import OFFICERS
 
-from .access import CONSOLE_ROLES, in_region_of, staff_only
+from .access import CONSOLE_ROLES, staff_only
 from .forms import CompleteServiceTaskForm
 
 PAGE_SIZE = 50
 
 
-def tasks_for(user: User):
-    return in_region_of(user, ServiceOfficerTask.objects.select_related("unit", "assigned_to"),
-                        "unit__region_code")
-
-
 def _task_for(user: User, pk: int) -> ServiceOfficerTask:
-    task = tasks_for(user).filter(pk=pk).first()
+    task = ServiceOfficerTask.objects.visible_to(user).filter(pk=pk).first()
     if task is None:
         raise Http404("service task")
     return task
@@ -36,7 +31,8 @@ def _task_for(user: User, pk: int) -> ServiceOfficerTask:
 
 @staff_only(*CONSOLE_ROLES)
 def tasks(request: HttpRequest) -> HttpResponse:
-    page = Paginator(tasks_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(ServiceOfficerTask.objects.visible_to(request.user)
+                     .select_related("unit", "assigned_to"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/console/service_tasks.html", {
         "page": page, "form": CompleteServiceTaskForm(),
         "can_handle": request.user.role in OFFICERS})

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .case import Case
-from .common import Channel, ReceivingAccount, Route, Size, region_q
+from .case import Case, RegionScopedQuerySet
+from .common import Channel, ReceivingAccount, Route, Size
 from .runs import ScreeningRun, Unit
 
 
@@ -81,12 +81,15 @@ class Commitment(ReceivingAccount):
         return self.case.unit.uscc
 
 
-class LateClaimQuerySet(models.QuerySet):
+class LateClaimQuerySet(RegionScopedQuerySet):
     def received(self) -> "LateClaimQuerySet":
         return self.filter(status=LateClaim.Status.RECEIVED)
 
-    def in_region(self, region_code: str) -> "LateClaimQuerySet":
-        return self.filter(region_q("region_code", region_code))
+    def visible_to(self, user) -> "LateClaimQuerySet":
+        """An enterprise: its own unit's claims; staff: their region subtree."""
+        if user.role == "enterprise":
+            return self.filter(uscc=user.uscc) if user.uscc else self.none()
+        return super().visible_to(user)
 
 
 class LateClaim(models.Model):
@@ -139,6 +142,12 @@ class LateClaim(models.Model):
         return f"补报 {self.uscc} · {self.program} · {self.get_status_display()}"
 
 
+class ServiceOfficerTaskQuerySet(RegionScopedQuerySet):
+    """Service-officer tasks; ``visible_to`` a staff user: those of units in their region."""
+
+    region_field = "unit__region_code"
+
+
 class ServiceOfficerTask(models.Model):
     """A restructured, merged or split unit (registry feed) handled in person by a service officer
     (服务专员), with the facts the officer needs."""
@@ -161,6 +170,8 @@ class ServiceOfficerTask(models.Model):
                                     related_name="+")
     done_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     note = models.TextField(_("办理情况"), blank=True)
+
+    objects = ServiceOfficerTaskQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("服务专员任务")

@@ -4,13 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .case import Case
-from .common import Channel, region_q
+from .case import Case, RegionScopedQuerySet
+from .common import Channel
 
 
-class PublicityBatchQuerySet(models.QuerySet):
-    def in_region(self, region_code: str) -> "PublicityBatchQuerySet":
-        return self.filter(region_q("region_code", region_code))
+class PublicityBatchQuerySet(RegionScopedQuerySet):
+    """Publicity batches; ``visible_to`` a staff user: those of their region subtree."""
 
     def open(self) -> "PublicityBatchQuerySet":
         return self.filter(status=PublicityBatch.Status.OPEN)

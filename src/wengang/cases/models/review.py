@@ -8,8 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from wengang.accounts.models import Department
 
-from .case import Case
-from .common import region_q
+from .case import Case, RegionScopedQuerySet
+
+
+class ReviewBatchQuerySet(RegionScopedQuerySet):
+    """Review batches; ``visible_to`` a staff user: those of their region subtree."""
 
 
 class ReviewBatch(models.Model):
@@ -33,6 +36,8 @@ class ReviewBatch(models.Model):
     settled_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     cases = models.ManyToManyField(Case, through="ReviewItem", related_name="review_batches",
                                    verbose_name=_("案件"))
+
+    objects = ReviewBatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("联审批次")
@@ -75,16 +80,22 @@ class ReviewItem(models.Model):
         return f"#{self.batch_id} · 案件 {self.case_id} · {self.get_outcome_display()}"
 
 
-class ReviewTaskQuerySet(models.QuerySet):
+class ReviewTaskQuerySet(RegionScopedQuerySet):
+    region_field = "batch__region_code"
+
+    def for_reviewer(self, user) -> "ReviewTaskQuerySet":
+        """A department reviewer's tasks: their department's, in their region subtree."""
+        department = user.review_department
+        if not department or not user.region_code:
+            return self.none()
+        return self.for_department(department).in_region(user.region_code)
+
     def pending(self) -> "ReviewTaskQuerySet":
         return self.filter(status=ReviewTask.Status.PENDING)
 
     def overdue(self, today: date) -> "ReviewTaskQuerySet":
         """Pending tasks whose due date has passed (the due day itself is still in time)."""
         return self.pending().filter(due_on__lt=today)
-
-    def in_region(self, region_code: str) -> "ReviewTaskQuerySet":
-        return self.filter(region_q("batch__region_code", region_code))
 
     def for_department(self, department: str) -> "ReviewTaskQuerySet":
         return self.filter(department=department)

@@ -1,0 +1,189 @@
+"""Payments: the region's payment batches, their bank files, and the bank's return files.
+
+As in the console: agency, supervisor, finance, auditor and admin read batches (accounts
+masked); those who pay (agency, finance) download a batch's bank files — the service's
+re-export, so the recorded bytes — and apply return files, which are checked whole: a bad file
+is refused with every problem listed, and nothing changes.
+"""
+
+from datetime import date, datetime
+from typing import Literal
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.http import FileResponse, HttpRequest
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from wengang.cases.models import Channel
+from wengang.core.money import fen_to_yuan
+from wengang.payments import services
+from wengang.payments.errors import ReturnFileRejected
+from wengang.payments.models import Payment, PaymentBatch
+from wengang.web.payments import (
+    BANK_FILES,
+    PAYERS,
+    PAYMENT_VIEWERS,
+    RETURN_FILE_MAX_BYTES,
+    batches_for,
+)
+
+from .auth import allow, user_of
+from .errors import FileTooLarge, NotFound
+from .models import Scope
+from .pages import PageIn, page_of
+from .schemas import ACTION_ERRORS, ERRORS, ErrorOut, ObjectId, Page
+
+router = Router(tags=["payments 拨付"])
+
+
+class PaymentBatchOut(Schema):
+    id: int
+    program: str
+    status: str
+    status_label: str
+    message_id: str
+    paying_account_masked: str
+    execution_date: date
+    payment_count: int
+    gross_fen: int
+    total_fen: int
+    total_yuan: str
+    failed: int
+    created_at: datetime
+    approved_at: datetime | None
+    exported_at: datetime | None
+    csv_sha256: str
+    xml_sha256: str
+
+
+class PaymentBatchPage(Page):
+    items: list[PaymentBatchOut]
+
+
+class PaymentOut(Schema):
+    sequence: int
+    end_to_end_id: str
+    case_id: int
+    uscc: str
+    unit_name: str
+    account_masked: str
+    gross_fen: int
+    offset_fen: int
+    amount_fen: int
+    amount_yuan: str
+    status: str
+    failure_code: str
+    failure_reason: str
+    settled_at: datetime | None
+
+
+class PaymentBatchDetailOut(PaymentBatchOut):
+    payments: list[PaymentOut]
+
+
+class ReturnReportOut(Schema):
+    name: str
+    sha256: str
+    format: str
+    already_applied: bool
+    paid_count: int
+    paid_fen: int
+    failed_count: int
+    failed_fen: int
+
+
+class ReturnRejectedOut(ErrorOut):
+    problems: list[str] = Field([], description="why the return file was refused, one a line")
+
+
+def _batch(batch: PaymentBatch) -> dict:
+    return {"id": batch.pk, "program": batch.program, "status": batch.status,
+            "status_label": str(batch.get_status_display()), "message_id": batch.message_id,
+            "paying_account_masked": str(batch.paying_account),
+            "execution_date": batch.execution_date, "payment_count": batch.payment_count,
+            "gross_fen": batch.gross_fen, "total_fen": batch.total_fen,
+            "total_yuan": fen_to_yuan(batch.total_fen), "failed": batch.failed,
+            "created_at": batch.created_at, "approved_at": batch.approved_at,
+            "exported_at": batch.exported_at, "csv_sha256": batch.csv_sha256,
+            "xml_sha256": batch.xml_sha256}
+
+
+def _payment(payment: Payment) -> dict:
+    return {"sequence": payment.sequence, "end_to_end_id": payment.end_to_end_id,
+            "case_id": payment.case_id, "uscc": payment.unit.uscc,
+            "unit_name": payment.unit.name, "account_masked": payment.account_masked,
+            "gross_fen": payment.gross_fen, "offset_fen": payment.offset_fen,
+            "amount_fen": payment.amount_fen, "amount_yuan": fen_to_yuan(payment.amount_fen),
+            "status": payment.status, "failure_code": payment.failure_code,
+            "failure_reason": payment.failure_reason, "settled_at": payment.settled_at}
+
+
+def _batches(request: HttpRequest):
+    return batches_for(user_of(request)).annotate(
+        failed=Count("payments", filter=Q(payments__status=Payment.Status.FAILED)))
+
+
+def _batch_for(request: HttpRequest, batch_id: int) -> PaymentBatch:
+    batch = _batches(request).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound("拨付批次", "payment batch")
+    return batch
+
+
+@router.get("/payments/batches", response={200: PaymentBatchPage, **ERRORS},
+            operation_id="list_payment_batches", summary="Payment batches of your region")
+@allow(*PAYMENT_VIEWERS, scope=Scope.PAYMENTS_READ)
+def list_payment_batches(request: HttpRequest, paging: Query[PageIn]):
+    return page_of(_batches(request).order_by("-id"), paging, _batch)
+
+
+@router.get("/payments/batches/{batch_id}", response={200: PaymentBatchDetailOut, **ERRORS},
+            operation_id="get_payment_batch",
+            summary="A payment batch with its payments (accounts masked)")
+@allow(*PAYMENT_VIEWERS, scope=Scope.PAYMENTS_READ)
+def get_payment_batch(request: HttpRequest, batch_id: ObjectId):
+    batch = _batch_for(request, batch_id)
+    payments = batch.payments.select_related("unit").order_by("sequence")
+    return {**_batch(batch), "payments": [_payment(p) for p in payments]}
+
+
+BANK_FILE_CONTENT = {"200": {"description": "the bank file, byte for byte as first exported",
+                             "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                                         for media in ("text/csv", "application/xml")}}}
+
+
+@router.get("/payments/batches/{batch_id}/files/{kind}", response={**ACTION_ERRORS},
+            operation_id="download_bank_file", openapi_extra={"responses": BANK_FILE_CONTENT},
+            summary="An exported batch's bank file (csv or pain001); full account numbers")
+@allow(*PAYERS, scope=Scope.PAYMENTS_RECONCILE)
+def download_bank_file(request: HttpRequest, batch_id: ObjectId,
+                       kind: Literal["csv", "pain001"]):
+    batch = _batch_for(request, batch_id)
+    if batch.status not in (PaymentBatch.Status.EXPORTED, PaymentBatch.Status.RECONCILED):
+        raise NotFound("已导出的银行文件", "exported bank file")
+    done = services.export_batch(batch, actor=user_of(request),
+                                 out_dir=settings.WENGANG_BANK_FILE_DIR)
+    path = done.csv_path if kind == "csv" else done.xml_path
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
+                        content_type=BANK_FILES[kind])
+
+
+@router.post("/payments/returns", response={**ACTION_ERRORS, 200: ReturnReportOut,
+                                            422: ReturnRejectedOut},
+             operation_id="apply_return_file",
+             summary="Apply a bank return file (CSV, pain.002, camt.054): all or nothing")
+@allow(*PAYERS, scope=Scope.PAYMENTS_RECONCILE)
+def apply_return_file(request: HttpRequest, file: File[UploadedFile]):
+    if file.size > RETURN_FILE_MAX_BYTES:
+        raise FileTooLarge("银行回单", "return file", file.size, RETURN_FILE_MAX_BYTES)
+    try:
+        report = services.apply_return(file.read(), name=file.name or "return",
+                                       actor=user_of(request), channel=Channel.API)
+    except ReturnFileRejected as refused:
+        return Status(422, {"code": str(refused.code), "message_zh": refused.zh,
+                            "message_en": refused.en, "problems": refused.problems})
+    return {"name": report.name, "sha256": report.sha256, "format": report.format,
+            "already_applied": report.already_applied, "paid_count": report.paid_count,
+            "paid_fen": report.paid_fen, "failed_count": report.failed_count,
+            "failed_fen": report.failed_fen}
