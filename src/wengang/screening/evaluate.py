@@ -2,15 +2,35 @@
 
 For one resolved program: one boolean column per rule (a NULL counts as a failure: a rule
 must be shown to pass), the amount in fen rounded half-up once, the route and the explanation.
-Programs of one stacking group are then settled together: a unit keeps the larger amount.
+Programs of one stacking group are settled together: a unit keeps the larger amount.
+
+The programs of one assessment year are decided side by side, in one row per unit, over the
+units sorted by USCC once (``screened_sql``); the row then becomes one result row per program,
+in program order. So the result table is written in (uscc, program) order and its two million
+rows with their long explanations are never sorted, and stacking is settled within the row.
 """
+
+import re
+from collections.abc import Iterable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.optimizer.simplify import simplify
 
 from wengang.policy import ResolvedProgram
 from wengang.policy.expressions import literal, to_sql
-from wengang.policy.templates import quote, template_sql
+from wengang.policy.features import FEATURES
+from wengang.policy.templates import Placeholder, quote, template_sql
+
+from .errors import ScreeningError
 
 RISK_SUFFIX = "CASE WHEN {reasons} <> '' THEN '。风险提示：' || {reasons} ELSE '' END"
 """The reviewer's signals, appended to the explanation once, as it is built."""
+
+RESULT_COLUMNS = ("uscc", "program", "eligible", "amount_fen", "size", "route", "layoff_rate",
+                  "failed", "explanation", "stacking_group", "stacking_rank", "program_name",
+                  "risk", "risk_reasons")
+"""The columns of a result table (``results_sql``), in order."""
 
 
 def _name_sql(resolved: ResolvedProgram, extra: dict[str, str]):
@@ -31,109 +51,219 @@ def _name_sql(resolved: ResolvedProgram, extra: dict[str, str]):
     return value_of
 
 
-def program_sql(resolved: ResolvedProgram, *, features: str, risk: str) -> str:
-    """SELECT of one program's result rows (before stacking), with the unit's risk flags.
+def _amount_sql(resolved: ResolvedProgram) -> str:
+    return f"CAST(floor(({resolved.amount_sql}) + 0.5) AS BIGINT)"
 
-    Each rule is evaluated once, into a column ``r_<rule id>``, that the decision, the failed
-    list and the explanation then read.
+
+def _decided_sql(programs: list[ResolvedProgram], source: str) -> str:
+    """``source``'s rows with, for each program ``n``, its rules (``r<n>_<rule id>``), its
+    decision before stacking (``e<n>``) and its amount in fen (``a<n>``).
+
+    Each rule is evaluated once, into its column, that the decision, the failed list and the
+    explanation then read.
     """
-    program = resolved.program
     checks = ",\n            ".join(
-        f"coalesce(({resolved.rule_sql[rule.id]}), false) AS r_{rule.id}" for rule in program.rules)
-    eligible = " AND ".join(f"r_{rule.id}" for rule in program.rules) or "true"
-    amount_fen = f"CAST(floor(({resolved.amount_sql}) + 0.5) AS BIGINT)"
-    value_of = _name_sql(resolved, {"amount": amount_fen})
-    failed = ("list_sort(list_filter([" + ", ".join(
-        f"CASE WHEN NOT f.r_{rule.id} THEN '{rule.id}' END" for rule in program.rules)
-        + "], lambda x: x IS NOT NULL))")
+        f"coalesce(({r.rule_sql[rule.id]}), false) AS r{n}_{rule.id}"
+        for n, r in enumerate(programs) for rule in r.program.rules)
+    decisions = ",\n        ".join(
+        f"{' AND '.join(f'r{n}_{rule.id}' for rule in r.program.rules) or 'true'} AS e{n}"
+        for n, r in enumerate(programs))
+    amounts = ",\n    ".join(f"CASE WHEN e{n} THEN {_amount_sql(r)} ELSE 0 END AS a{n}"
+                              for n, r in enumerate(programs))
+    return f"""
+    SELECT *,
+    {amounts}
+    FROM (
+        SELECT *,
+        {decisions}
+        FROM (SELECT f.*,
+            {checks}
+            FROM {source} f) f
+    ) f"""
+
+
+def _rivals(programs: list[ResolvedProgram], n: int) -> list[int]:
+    """The other programs of program ``n``'s stacking group in the row."""
+    stacking = programs[n].program.stacking
+    return [] if stacking is None else [
+        j for j, r in enumerate(programs) if j != n and r.program.stacking is not None
+        and r.program.stacking.group == stacking.group]
+
+
+def _kept_sql(programs: list[ResolvedProgram], n: int) -> str:
+    """Whether program ``n`` keeps its refund (``k<n>``): eligible, and no other eligible
+    program of its group pays more (ties: the lower rank, then the earlier program)."""
+    rank = (programs[n].program.stacking.rank, n) if programs[n].program.stacking else None
+    conditions = [f"f.e{n}"]
+    for j in _rivals(programs, n):
+        n_wins_a_tie = (programs[j].program.stacking.rank, j) > rank
+        conditions.append(f"(NOT f.e{j} OR f.a{j} < f.a{n}"
+                          f"{f' OR f.a{j} = f.a{n}' if n_wins_a_tie else ''})")
+    return " AND ".join(conditions)
+
+
+def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
+    """The result columns of program ``n``, over a row of ``_decided_sql`` (plus ``k<n>``)."""
+    resolved = programs[n]
+    program = resolved.program
+    value_of = _name_sql(resolved, {"amount": _amount_sql(resolved)})
+    value_if_eligible = _name_sql(resolved, {"amount": f"f.a{n}"})  # computed once, in ``a<n>``
+    # The ids in sorted order, joined and split: no per-row sort or lambda.
+    failed = (f"CASE WHEN f.e{n} THEN []::VARCHAR[] ELSE string_split(concat_ws(';', " + ", ".join(
+        f"CASE WHEN NOT f.r{n}_{rule_id} THEN '{rule_id}' END"
+        for rule_id in sorted(rule.id for rule in program.rules)) + "), ';') END")
     fail_reasons = "concat_ws('；', " + ", ".join(
-        f"CASE WHEN NOT f.r_{rule.id} THEN {template_sql(rule.fail, value_of)} END"
+        f"CASE WHEN NOT f.r{n}_{rule.id} THEN {template_sql(rule.fail, value_of)} END"
         for rule in program.rules) + ")"
-    pass_reasons = [template_sql(rule.passed, value_of) for rule in program.rules if rule.passed]
+    pass_reasons = [template_sql(rule.passed, value_if_eligible)
+                    for rule in program.rules if rule.passed]
     eligible_text = "concat_ws('；', " + ", ".join(
-        [template_sql(program.amount_explanation, value_of), *pass_reasons]) + ")"
+        [template_sql(program.amount_explanation, value_if_eligible), *pass_reasons]) + ")"
+    text = (f"CASE WHEN f.e{n} THEN '符合条件：' || {eligible_text} "
+            f"ELSE '不符合条件：' || {fail_reasons} END")
+    others = _rivals(programs, n)
+    if others:  # eligible, but another program of the group pays more: rule ``stacking``
+        stacked = f"(f.e{n} AND NOT f.k{n})"
+        kept_name = "CASE " + " ".join(f"WHEN f.k{j} THEN {quote(programs[j].program.name)}"
+                                       for j in others) + " END"
+        kept_fen = "CASE " + " ".join(f"WHEN f.k{j} THEN f.a{j}" for j in others) + " END"
+        failed = f"CASE WHEN {stacked} THEN ['stacking'] ELSE {failed} END"
+        text = (f"CASE WHEN {stacked} THEN '不符合条件：不重复享受，已享受' || {kept_name} || ' ' "
+                f"|| printf('%,.2f', {kept_fen} / 100.0) || ' 元（金额较高）；本项目测算 ' "
+                f"|| printf('%,.2f', f.a{n} / 100.0) || ' 元' ELSE {text} END")
     automatic = f"coalesce(({resolved.automatic_sql}), false)" if resolved.automatic_sql else "false"
     layoff_rate = (f"({resolved.derived_sql['layoff_rate']})" if "layoff_rate" in resolved.derived_sql
                    else "f.layoff_rate_net_headcount")
     group = program.stacking.group if program.stacking else None
-    rank = program.stacking.rank if program.stacking else 0
+    return {
+        "uscc": "f.uscc",
+        "program": quote(program.id),
+        "eligible": f"f.k{n}",
+        "amount_fen": f"CASE WHEN f.k{n} THEN f.a{n} ELSE 0 END",
+        "size": "f.size",
+        "route": f"CASE WHEN NOT f.k{n} THEN 'none' "
+                 f"WHEN {automatic} THEN 'automatic' ELSE 'application' END",
+        "layoff_rate": f"round(CAST({layoff_rate} AS DECIMAL(18, 8)), 4)",
+        "failed": failed,
+        "explanation": f"{text} || {RISK_SUFFIX.format(reasons='f.risk_reasons')}",
+        "stacking_group": f"{'NULL' if group is None else quote(group)}::VARCHAR",
+        "stacking_rank": str(program.stacking.rank if program.stacking else 0),
+        "program_name": quote(program.name),
+        "risk": "f.risk",
+        "risk_reasons": "f.risk_reasons",
+    }
+
+
+def _rows_sql(programs: list[ResolvedProgram], source: str) -> str:
+    """Every program's result row of each unit of ``source``, unit by unit, programs in id
+    order, stacking settled among them."""
+    programs = sorted(programs, key=lambda r: r.id)
+    kept = ", ".join(f"{_kept_sql(programs, n)} AS k{n}" for n in range(len(programs)))
+    rows = ", ".join("struct_pack(" + ", ".join(f"{name} := {sql}" for name, sql in
+                                                 _row_sql(programs, n).items()) + ")"
+                     for n in range(len(programs)))
     return f"""
-    SELECT
-        f.uscc,
-        '{program.id}'                                   AS program,
-        f.eligible,
-        CASE WHEN f.eligible THEN {amount_fen} ELSE 0 END AS amount_fen,
-        f.size,
-        CASE WHEN NOT f.eligible THEN 'none'
-             WHEN {automatic} THEN 'automatic' ELSE 'application' END AS route,
-        round(CAST({layoff_rate} AS DECIMAL(18, 8)), 4)  AS layoff_rate,
-        {failed}                                         AS failed,
-        CASE WHEN f.eligible THEN '符合条件：' || {eligible_text}
-             ELSE '不符合条件：' || {fail_reasons} END
-            || {RISK_SUFFIX.format(reasons="k.risk_reasons")} AS explanation,
-        {"NULL" if group is None else quote(group)}::VARCHAR AS stacking_group,
-        {rank}                                           AS stacking_rank,
-        {quote(program.name)}                            AS program_name,
-        k.risk,
-        k.risk_reasons
-    FROM (
-        SELECT *, {eligible} AS eligible
-        FROM (SELECT f.*,
-            {checks}
-            FROM {features} f) f
-    ) f JOIN {risk} k USING (uscc)
+    SELECT {", ".join(f"r.{name}" for name in RESULT_COLUMNS)}
+    FROM (SELECT unnest([{rows}]) AS r
+          FROM (SELECT *, {kept} FROM ({_decided_sql(programs, source)}) f) f)
+    """
+
+
+def features_read(programs: Iterable[ResolvedProgram]) -> frozenset[str]:
+    """The features the programs' rules, amounts, routes and explanations read, once their
+    parameters are fixed: ``CASE 'net_headcount' WHEN 'net_headcount' THEN … END`` reads one
+    layoff rate, not the three it names (the screening then skips the feeds nobody reads)."""
+    names = {"layoff_rate_net_headcount", "size"}  # read by every result row (``_row_sql``)
+    for resolved in programs:
+        for sql in (*resolved.rule_sql.values(), *resolved.derived_sql.values(),
+                    resolved.amount_sql, resolved.automatic_sql or "true"):
+            tree = simplify(sqlglot.parse_one(sql, read="duckdb"))
+            names.update(column.name for column in tree.find_all(exp.Column))
+        program = resolved.program
+        for template in (program.amount_explanation, *(rule.fail for rule in program.rules),
+                         *(rule.passed for rule in program.rules)):
+            names.update(part.name for part in template if isinstance(part, Placeholder))
+    return frozenset(names & FEATURES.keys())
+
+
+def _features_named(sql: str) -> list[str]:
+    """The features ``sql`` names (policy files may name no other column of a features table)."""
+    return [name for name in FEATURES if re.search(rf"\b{name}\b", sql)]
+
+
+def program_sql(resolved: ResolvedProgram, *, features: str, risk: str) -> str:
+    """SELECT of one program's result rows (before stacking), with the unit's risk flags."""
+    return _rows_sql([resolved], f"(SELECT f.*, k.risk, k.risk_reasons FROM {features} f "
+                                 f"JOIN {risk} k USING (uscc))")
+
+
+def screened_sql(table: str, *, features: str, risk: str, columns: Iterable[str]) -> str:
+    """Create ``table``: each unit's ``columns`` of ``features`` and its risk flags, in USCC
+    order.
+
+    Sorting the units once here, on the few columns the programs read and before any text is
+    built, is what keeps the results in order: the next step reads this one table through
+    SELECT and UNNEST only, which keep its order.
+    """
+    selected = "".join(f"f.{name}, " for name in columns if name != "uscc")
+    return f"""
+    CREATE OR REPLACE TEMP TABLE {table} AS
+    SELECT f.uscc, {selected}k.risk, k.risk_reasons FROM {features} f JOIN {risk} k USING (uscc)
+    ORDER BY f.uscc
     """
 
 
 def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]]) -> list[str]:
-    """Statements creating ``table``: all programs' rows, then stacking settled in place.
+    """Statements creating ``table``: all programs' rows in (uscc, program) order, stacking
+    settled.
 
     ``programs`` pairs each resolved program with its features and risk tables (one pair per
-    assessment year).
+    assessment year). The programs of one year are decided over one table of units sorted by
+    USCC (``screened_sql``), so ``table`` is written in order; the rows of several years are
+    sorted at the end.
 
     In a stacking group a unit eligible for several programs keeps the largest amount (ties: the
     lower rank, e.g. the inclusive refund); the others become ineligible with rule ``stacking``.
-    Only units eligible under two programs of a group need settling, so they are updated in
-    place: a small aggregate and a few rows, not a second copy of every row and its text.
+    The programs of a group are decided in the same row, so they share an assessment year.
     """
-    union = "\nUNION ALL\n".join(program_sql(r, features=f, risk=k) for r, f, k in programs)
-    return [f"CREATE OR REPLACE TEMP TABLE {table} AS {union}", f"""
-    UPDATE {table} AS r SET
-        eligible = false,
-        amount_fen = 0,
-        route = 'none',
-        failed = list_sort(list_append(r.failed, 'stacking')),
-        explanation = '不符合条件：不重复享受，已享受' || k.kept_name || ' '
-            || printf('%,.2f', k.kept_fen / 100.0) || ' 元（金额较高）；本项目测算 '
-            || printf('%,.2f', r.amount_fen / 100.0) || ' 元'
-            || {RISK_SUFFIX.format(reasons="r.risk_reasons")}
-    FROM (
-        SELECT uscc, stacking_group,
-            arg_max(program, struct_pack(amount := amount_fen, rank := -stacking_rank)) AS kept_program,
-            arg_max(program_name, struct_pack(amount := amount_fen, rank := -stacking_rank)) AS kept_name,
-            max(amount_fen) AS kept_fen
-        FROM {table}
-        WHERE eligible AND stacking_group IS NOT NULL
-        GROUP BY uscc, stacking_group
-        HAVING count(*) > 1
-    ) AS k
-    WHERE r.uscc = k.uscc AND r.stacking_group = k.stacking_group AND r.eligible
-      AND r.program <> k.kept_program
-    """]
+    years: dict[tuple[str, str], list[ResolvedProgram]] = {}
+    for resolved, features, risk in programs:
+        years.setdefault((features, risk), []).append(resolved)
+    groups: dict[str, set[tuple[str, str]]] = {}
+    for year, year_programs in years.items():
+        for resolved in year_programs:
+            if resolved.program.stacking is not None:
+                groups.setdefault(resolved.program.stacking.group, set()).add(year)
+    spanning = sorted(group for group, in_years in groups.items() if len(in_years) > 1)
+    if spanning:
+        raise ScreeningError(
+            f"不重复享受的项目组 {', '.join(spanning)} 含不同考核年度的项目，无法一并比较；请分开筛查",
+            f"stacking group(s) {', '.join(spanning)} hold programs of different assessment "
+            "years, which cannot be settled together; screen them separately")
+    screened = {year: f"{year[0]}_screened" for year in years}
+    selects = {year: _rows_sql(year_programs, screened[year]) for year, year_programs in years.items()}
+    rows = next(iter(selects.values())) if len(selects) == 1 else (
+        "SELECT * FROM (" + "\nUNION ALL\n".join(selects.values()) + ") ORDER BY uscc, program")
+    return [*(screened_sql(screened[year], features=year[0], risk=year[1],
+                           columns=_features_named(selects[year])) for year in years),
+            f"CREATE OR REPLACE TEMP TABLE {table} AS {rows}"]
 
 
 def output_sql(table: str, *, ordered: bool = False) -> str:
     """The result contract of FEEDS.md (plus ``risk``), sorted so equal inputs give equal bytes;
-    ``ordered`` when ``table`` already reads in that order (slices written sorted)."""
+    ``ordered`` when ``table`` already reads in that order (a ``results_sql`` table does, in
+    DuckDB; an engine that does not keep a table's order, such as Spark, sorts)."""
     return f"""
     SELECT
         uscc,
         program,
         CASE WHEN eligible THEN 'true' ELSE 'false' END             AS eligible,
-        printf('%d.%02d', amount_fen // 100, amount_fen % 100)       AS amount,
+        CAST(amount_fen // 100 AS VARCHAR)
+            || CASE WHEN amount_fen % 100 < 10 THEN '.0' ELSE '.' END
+            || CAST(amount_fen % 100 AS VARCHAR)                     AS amount,
         size,
         route,
-        printf('%.4f', layoff_rate)                                  AS layoff_rate,
+        CAST(CAST(layoff_rate AS DECIMAL(18, 4)) AS VARCHAR)         AS layoff_rate,
         array_to_string(failed, ';')                                 AS failed,
         explanation,
         risk

@@ -27,8 +27,8 @@ from wengang.core.clock import clock
 from wengang.policy import PolicySet, ResolvedProgram, load_policy
 
 from .errors import InputError, OutputError
-from .evaluate import output_sql, results_sql
-from .features import feature_parameters, features_sql
+from .evaluate import features_read, output_sql, results_sql
+from .features import UNIT_COLUMNS, feature_parameters, features_sql, feeds_read
 from .inputs import FeedSource, register_views, sha256_file
 from .risk import DEFAULT_THRESHOLDS, RiskThresholds, risk_sql, sharing_sql
 from .slices import SLICE_UNITS, slice_bounds, stage, use_slice
@@ -114,7 +114,7 @@ class Screening:
         options = "FORMAT csv, HEADER true" if out.suffix == ".csv" else "FORMAT parquet"
         temporary = out.with_name(out.name + ".tmp")
         self.connection.execute(
-            f"COPY ({output_sql(self.table, ordered=self.slices > 1)}) TO '{_path_literal(temporary)}' ({options})")
+            f"COPY ({output_sql(self.table, ordered=True)}) TO '{_path_literal(temporary)}' ({options})")
         os.replace(temporary, out)
         record_path = out.with_name(out.stem + ".run.json")
         record_path.write_text(json.dumps(self.record(out), ensure_ascii=False, indent=2) + "\n")
@@ -176,7 +176,7 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
     with ThreadPoolExecutor(max_workers=1) as pool:
         source.start_hashing(pool)
         step("读取部门数据 / reading feeds")
-        open_feeds(con, source, region_code=region_code)
+        open_feeds(con, source, region_code=region_code, columns=UNIT_COLUMNS)
         bounds = slice_bounds(con, region_prefix=region_prefix(region_code), slice_units=slice_units)
         if bounds:
             step.total = 1 + 1 + len(bounds) + 1 + 1  # read, stage, each slice, hash
@@ -184,7 +184,8 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
                                           region_code=region_code, risk=risk, step=step)
         else:
             tables = build_features(con, source, years=years, as_of=as_of,
-                                    region_code=region_code, risk=risk, step=step)
+                                    region_code=region_code, risk=risk, step=step,
+                                    needed=features_read(resolved))
             step("逐项目判定 / evaluating programs")
             evaluate(con, RESULT_TABLE, resolved, tables, source)
         step("核对输入指纹 / hashing inputs")
@@ -198,24 +199,26 @@ def _screen_in_slices(con: duckdb.DuckDBPyConnection, source: FeedSource,
                       resolved: list[ResolvedProgram], bounds: list[str], *, years: set[int],
                       as_of: date, region_code: str, risk: RiskThresholds,
                       step: Step) -> tempfile.TemporaryDirectory:
-    """Screen each slice into a sorted Parquet file; the result table reads them in order."""
+    """Screen each slice into a Parquet file (in order, as every result table is); the
+    result table reads them in slice order."""
     work_directory().mkdir(parents=True, exist_ok=True)
     workspace = tempfile.TemporaryDirectory(prefix="wg-slices-", dir=work_directory())
     folder = Path(workspace.name)
     count = len(bounds) + 1
     step(f"按单位分片（{count} 片）/ staging {count} slices")
-    stage(con, source.present, bounds=bounds, region_prefix=region_prefix(region_code), folder=folder)
+    needed = features_read(resolved)
+    feeds = feeds_read(source.present, needed)
+    stage(con, feeds, bounds=bounds, region_prefix=region_prefix(region_code), folder=folder)
     con.execute(f"DROP TABLE {UNITS_IN_SCOPE}")  # each slice reads its staged units from now on
     parts = []
     for number in range(count):
         step(f"第 {number + 1}/{count} 片 / slice {number + 1} of {count}")
-        use_slice(con, source.present, folder=folder, number=number)
+        use_slice(con, feeds, folder=folder, number=number)
         tables = build_features(con, source, years=years, as_of=as_of, region_code=region_code,
-                                risk=risk, step=lambda _label: None)
+                                risk=risk, step=lambda _label: None, needed=needed)
         evaluate(con, "wg_slice_results", resolved, tables, source)
         parts.append(folder / f"results-{number:04d}.parquet")
-        con.execute(f"COPY (SELECT * FROM wg_slice_results ORDER BY uscc, program) "
-                    f"TO '{_path_literal(parts[-1])}' (FORMAT parquet)")
+        con.execute(f"COPY wg_slice_results TO '{_path_literal(parts[-1])}' (FORMAT parquet)")
         con.execute("DROP TABLE wg_slice_results")
     files = ", ".join(f"'{_path_literal(part)}'" for part in parts)
     con.execute(f"CREATE OR REPLACE VIEW {RESULT_TABLE} AS SELECT * FROM read_parquet([{files}])")
@@ -239,29 +242,35 @@ def prepare_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, year
                           risk=risk, step=step)
 
 
-def open_feeds(con: duckdb.DuckDBPyConnection, source: FeedSource, *, region_code: str) -> None:
+def open_feeds(con: duckdb.DuckDBPyConnection, source: FeedSource, *, region_code: str,
+               columns: tuple[str, ...] | None = None) -> None:
     """Register the feeds, read the region's units once into memory (sharing counts, slicing
-    and features all use them: a CSV would be parsed each time), and count what units share."""
+    and features all use them: a CSV would be parsed each time), and count what units share.
+
+    ``columns``: the units' columns to keep (default all; a run keeps those it reads, not
+    names and clerks)."""
     register_views(con, source)
     params = {"region_prefix": region_prefix(region_code)}
+    kept = ", ".join(columns) if columns else "*"
     _execute(con, f"CREATE OR REPLACE TEMP TABLE {UNITS_IN_SCOPE} AS "
-                  "SELECT * FROM units WHERE region_code LIKE $region_prefix", params, source)
+                  f"SELECT {kept} FROM units WHERE region_code LIKE $region_prefix", params, source)
     con.execute(f"CREATE OR REPLACE VIEW units AS SELECT * FROM {UNITS_IN_SCOPE}")
     for statement in sharing_sql():
         _execute(con, statement, params, source)
 
 
 def build_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years: set[int],
-                   as_of: date, region_code: str, risk: RiskThresholds,
-                   step: Step) -> dict[int, tuple[str, str]]:
-    """The features and risk tables of each assessment year, over the registered feeds."""
+                   as_of: date, region_code: str, risk: RiskThresholds, step: Step,
+                   needed: frozenset[str] | None = None) -> dict[int, tuple[str, str]]:
+    """The features and risk tables of each assessment year, over the registered feeds
+    (``needed``: the features the programs read, see ``features_sql``; default all)."""
     tables: dict[int, tuple[str, str]] = {}
     for year in sorted(years):
         features, risk_table = f"wg_features_{year}", f"wg_risk_{year}"
         params = {**feature_parameters(assessment_year=year, as_of=as_of),
                   "region_prefix": region_prefix(region_code)}
         step(f"计算 {year} 年特征 / features for {year}")
-        _execute(con, features_sql(features, has=source.present), params, source)
+        _execute(con, features_sql(features, has=source.present, needed=needed), params, source)
         step("风险提示 / risk flags")
         _execute(con, risk_sql(risk_table, features=features, thresholds=risk), {"as_of": as_of},
                  source)
