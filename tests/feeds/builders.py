@@ -60,6 +60,40 @@ def valid_rows() -> dict[str, list[dict[str, str]]]:
         "environment": [{"uscc": UNIT_A, "penalty_on": "2018-07-09", "severity": "general"}],
         "difficulty": [{"uscc": UNIT_A, "certified_by": "miit", "valid_from": "2020-02-01",
                         "valid_to": "2020-12-31"}],
+        **person_rows(),
+    }
+
+
+PERSON_A = make_resident_id("36010219900307421")
+PERSON_B = make_resident_id("36011119851120002")
+
+
+PERSON_FEEDS = ("trainees", "course_completions", "certificates", "training_rosters",
+                "paid_subsidies")
+
+
+def person_rows() -> dict[str, list[dict[str, str]]]:
+    """Two trainees and one row in each person-level feed of skills training."""
+    return {
+        "trainees": [
+            {"resident_id": PERSON_A, "name": "刘洋", "phone": "13700137000",
+             "region_code": "360102", "insured": "true", "insured_months": "30",
+             "si_card_account": "6214830791234567"},
+            {"resident_id": PERSON_B, "name": "陈静", "phone": "18907910001",
+             "region_code": "360111", "insured": "是", "insured_months": "12",
+             "si_card_account": ""},
+        ],
+        "course_completions": [
+            {"resident_id": PERSON_A, "platform": "中国职业培训在线", "course_id": "KC2020-0001",
+             "occupation_code": "4-01-02-01", "hours": "24", "completed_on": "2020-03-20",
+             "certificate_id": "PX-0001"}],
+        "certificates": [
+            {"certificate_id": "S000001", "resident_id": PERSON_B, "level": "4",
+             "occupation_code": "6-18-01-01", "issued_on": "2020-01-10"}],
+        "training_rosters": [{"uscc": UNIT_A, "resident_id": PERSON_A, "month": "2020-03"}],
+        "paid_subsidies": [
+            {"subsidy": "skill_certificate", "reference": "S000000", "resident_id": PERSON_B,
+             "paid_on": "2019-11-20", "amount": "1000.00"}],
     }
 
 

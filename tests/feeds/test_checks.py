@@ -143,7 +143,7 @@ def test_the_contract_is_consistent():
         "units", "contributions", "registry"]
     for feed in FEEDS.values():
         names = feed.column_names
-        assert len(set(names)) == len(names) and names[0] == "uscc"
+        assert len(set(names)) == len(names) and names[0] == feed.key[0]
         assert all(feed.column(name).required for name in feed.key)
         assert all(earlier in names and later in names for earlier, later in feed.ordered)
         for column in feed.columns:

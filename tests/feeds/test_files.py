@@ -9,7 +9,7 @@ import pytest
 
 from wengang.feeds import import_feed_set, readers
 
-from .builders import UNIT_A, broken, valid_rows, write_feed, write_feed_set
+from .builders import PERSON_FEEDS, UNIT_A, broken, valid_rows, write_feed, write_feed_set
 from .conftest import only, rejected
 
 # -- the folder -------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ def test_each_missing_required_feed_is_its_own_problem(feed_dir, store):
 
 
 def test_optional_feeds_may_be_absent(feed_dir, store):
-    for name in ("separations", "tax", "credit", "environment", "difficulty"):
+    for name in ("separations", "tax", "credit", "environment", "difficulty", *PERSON_FEEDS):
         (feed_dir / f"{name}.csv").unlink()
     snapshot = import_feed_set(feed_dir, store)
     assert snapshot.present == ("units", "contributions", "registry")

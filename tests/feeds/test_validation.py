@@ -164,7 +164,7 @@ def test_a_wrong_uscc_check_character_names_the_expected_one(tmp_path, store):
     def change(rows):
         for records in rows.values():
             for record in records:
-                if record["uscc"] == UNIT_A:
+                if record.get("uscc") == UNIT_A:
                     record["uscc"] = wrong
     report = rejected(write_feed_set(tmp_path / "feeds", broken(change)), store)
     [problem] = [p for p in report if p.file == "units.csv"]

@@ -22,6 +22,7 @@ _WHITESPACE_CODES = ", ".join(str(ord(char)) for char in WHITESPACE)
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"  # as core.ids
 RESIDENT_ID_PATTERN = "[1-9][0-9]{16}[0-9X]"
+OCCUPATION_PATTERN = "[1-8]-[0-9]{2}-[0-9]{2}-[0-9]{2}"  # 职业分类大典 (2022): major-middle-minor-unit
 _USCC_WEIGHTS = [pow(3, position, 31) for position in range(17)]  # 1, 3, 9, 27, 19, 26, …
 _RESIDENT_ID_WEIGHTS = [pow(2, 17 - position, 11) for position in range(17)]  # 7, 9, 10, 5, …
 
@@ -166,6 +167,9 @@ def check_sql(column: Column, *, bad_values_table: str | None = None,
         whens.append(f"WHEN NOT regexp_full_match({v}, '[0-9]+') THEN 'digits_format'")
     elif kind is Kind.PHONE:
         whens.append(f"WHEN NOT regexp_full_match({v}, '1[3-9][0-9]{{9}}') THEN 'phone_format'")
+    elif kind is Kind.OCCUPATION:
+        whens.append(f"WHEN NOT regexp_full_match({v}, {literal(OCCUPATION_PATTERN)}) "
+                     "THEN 'occupation_code'")
     elif kind is Kind.RESIDENT_ID:
         born = f"substr({v}, 7, 8)"
         whens.append(f"WHEN NOT regexp_full_match({v}, {literal(RESIDENT_ID_PATTERN)}) "

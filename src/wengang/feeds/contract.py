@@ -14,7 +14,7 @@ months keep their leading zeros).
 from dataclasses import dataclass
 from enum import StrEnum
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"  # 2: the optional person-level feeds of skills training
 
 FORMATS = ("csv", "xlsx", "parquet")
 """File suffixes a feed may come in (lower case; the suffix is matched case-insensitively)."""
@@ -37,6 +37,7 @@ class Kind(StrEnum):
     DIGITS = "digits"            # digits only (bank account numbers)
     PHONE = "phone"              # 11-digit mainland mobile number
     RESIDENT_ID = "resident_id"  # 18-digit resident ID, GB 11643 check digit
+    OCCUPATION = "occupation"    # occupation code of the 2022 classification, e.g. 6-18-01-01
 
 
 _SQL_TYPES = {
@@ -56,6 +57,8 @@ class Column:
     have empty cells. ``not_future``: a date, month or year that cannot lie after the import date
     (something that already happened). ``not_before_insured``: a contribution month may not
     precede the month the unit joined unemployment insurance (``units.ui_insured_since``).
+    ``references``: the feed whose key the value must be (a person in ``trainees``); a feed
+    with such a column needs that feed in the same set.
     """
 
     name: str
@@ -65,6 +68,7 @@ class Column:
     values: tuple[str, ...] = ()
     not_future: bool = False
     not_before_insured: bool = False
+    references: str | None = None  # a feed whose key this column must name (``trainees``)
 
     @property
     def normalised_name(self) -> str:
@@ -109,8 +113,13 @@ class Feed:
 
     @property
     def references_units(self) -> bool:
-        """Every feed but ``units`` speaks about units that must be in ``units``."""
-        return self.name != "units"
+        """Every feed but ``units`` with a ``uscc`` speaks about units that must be in ``units``."""
+        return self.name != "units" and "uscc" in self.column_names
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """Feeds other than ``units`` that this feed's rows name, in column order."""
+        return tuple(dict.fromkeys(c.references for c in self.columns if c.references))
 
     @property
     def file_names(self) -> tuple[str, ...]:
@@ -127,12 +136,20 @@ CREDIT_LISTS = ("serious_dishonesty",)
 PENALTY_SEVERITIES = ("major", "general")
 CERTIFYING_DEPARTMENTS = ("ndrc", "miit", "sasac", "joint")
 
+SKILL_LEVELS = ("1", "2", "3", "4", "5")
+"""Levels of vocational skill certificates: 1 高级技师 … 3 高级工, 4 中级工, 5 初级工."""
+SUBSIDY_KINDS = ("online_training", "skill_certificate", "on_the_job")
+
 INDUSTRY_DIVISIONS = frozenset(f"{number:02d}" for number in range(1, 98))
 """GB/T 4754-2017 divisions (行业大类) 01–97: sections A–T cover them without gaps."""
 
 
 def _uscc() -> Column:
     return Column("uscc", Kind.USCC, "统一社会信用代码")
+
+
+def _person() -> Column:
+    return Column("resident_id", Kind.RESIDENT_ID, "公民身份号码", references="trainees")
 
 
 FEEDS: dict[str, Feed] = {feed.name: feed for feed in (
@@ -204,6 +221,50 @@ FEEDS: dict[str, Feed] = {feed.name: feed for feed in (
         Column("valid_from", Kind.DATE, "有效期起"),
         Column("valid_to", Kind.DATE, "有效期止"),
     ), ordered=(("valid_from", "valid_to"),)),
+    # Person-level feeds of skills training (docs/training.md). Optional for a unit screening;
+    # a person screening needs ``trainees`` and the feed its program is about.
+    Feed("trainees", "参训人员", "人社/就业服务机构 employment service", False,
+         ("resident_id",), (
+        Column("resident_id", Kind.RESIDENT_ID, "公民身份号码"),
+        Column("name", Kind.TEXT, "姓名"),
+        Column("phone", Kind.PHONE, "手机号码"),
+        Column("region_code", Kind.REGION, "参保地行政区划代码"),
+        Column("insured", Kind.BOOL, "是否正在参加失业保险"),
+        Column("insured_months", Kind.COUNT, "累计参加失业保险月数"),
+        Column("si_card_account", Kind.DIGITS, "社会保障卡银行账号", required=False),
+    )),
+    Feed("course_completions", "线上培训结业", "线上职业技能培训平台 training platforms", False,
+         ("resident_id", "platform", "course_id"), (
+        _person(),
+        Column("platform", Kind.TEXT, "培训平台"),
+        Column("course_id", Kind.TEXT, "课程编号（课程目录统一编号）"),
+        Column("occupation_code", Kind.OCCUPATION, "职业（工种）代码"),
+        Column("hours", Kind.COUNT, "学时"),
+        Column("completed_on", Kind.DATE, "结业日期", not_future=True),
+        Column("certificate_id", Kind.TEXT, "培训合格证明编号", required=False),
+    )),
+    Feed("certificates", "职业技能等级证书", "技能评价机构 skill assessment bodies", False,
+         ("certificate_id",), (
+        Column("certificate_id", Kind.TEXT, "证书编号"),
+        _person(),
+        Column("level", Kind.ENUM, "等级（1–5 级）", values=SKILL_LEVELS),
+        Column("occupation_code", Kind.OCCUPATION, "职业（工种）代码"),
+        Column("issued_on", Kind.DATE, "发证日期", not_future=True),
+    )),
+    Feed("training_rosters", "以工代训名册", "人社/社保经办机构 UI agency", False,
+         ("uscc", "resident_id", "month"), (
+        _uscc(),
+        _person(),
+        Column("month", Kind.MONTH, "以工代训月份", not_future=True),
+    )),
+    Feed("paid_subsidies", "已发放培训补贴", "职业技能提升行动专账 training fund ledger", False,
+         ("subsidy", "reference", "resident_id"), (
+        Column("subsidy", Kind.ENUM, "补贴类别", values=SUBSIDY_KINDS),
+        Column("reference", Kind.TEXT, "补贴对象编号（课程编号、证书编号或月份）"),
+        _person(),
+        Column("paid_on", Kind.DATE, "发放日期", not_future=True),
+        Column("amount", Kind.YUAN, "发放金额（元）"),
+    )),
 )}
 """Every feed of FEEDS.md, in its order."""
 

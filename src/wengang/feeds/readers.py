@@ -115,6 +115,11 @@ def discover(feed_dir: Path) -> tuple[dict[str, SourceFile], list[Problem]]:
             sources[name] = SourceFile(feed, paths[0], paths[0].suffix.lower().lstrip("."))
         elif feed.required and not any(problem.feed == name for problem in problems):
             problems.append(Problem("feed_missing", feed=name, detail=" / ".join(feed.file_names)))
+    # A feed naming persons needs the feed that lists them (``trainees``) in the same set.
+    for name in dict.fromkeys(ref for source in sources.values() for ref in source.feed.references):
+        if name not in sources and not any(problem.feed == name for problem in problems):
+            problems.append(Problem("feed_missing", feed=name,
+                                    detail=" / ".join(FEEDS[name].file_names)))
     return sources, problems
 
 

@@ -93,6 +93,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "money_negative": ("金额不能为负数", "an amount may not be negative"),
     "count_format": ("应为不小于 0 的整数", "expected a whole number, 0 or more"),
     "digits_format": ("只能包含数字", "digits only"),
+    "occupation_code": ("职业（工种）代码不正确（应为《职业分类大典》（2022年版）细类代码，如 6-18-01-01）",
+                        ("not an occupation code of the 2022 national classification (e.g. "
+                         "6-18-01-01)")),
     "phone_format": ("手机号码格式不正确（应为11位手机号，如 13800138000）",
                       "not an 11-digit mobile number (e.g. 13800138000)"),
     "date_in_future": ("晚于导入日期 {detail}，不可能已经发生",
@@ -106,6 +109,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "repeats the key of row {detail} (one row per key)"),
     "unit_unknown": ("该统一社会信用代码不在参保单位数据（units）中",
                      "this unified social credit code is not in the units feed"),
+    "person_unknown": ("该公民身份号码不在参训人员数据（trainees）中",
+                       "this resident ID is not in the trainees feed"),
     # The report itself.
     "not_listed": ("另有 {detail} 个同类问题未逐条列出（计数准确）",
                    ("{detail} more problems of this kind are not listed one by one (the count is "

@@ -26,12 +26,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from .checks import (
+    RESIDENT_ID_PATTERN,
     check_sql,
     detail_sql,
     ident,
     literal,
     query_parameters,
     reported_value_sql,
+    resident_id_check_char_sql,
     uscc_check_char_sql,
     uscc_problem_sql,
 )
@@ -94,6 +96,7 @@ def validate(feed_dir: Path, engine: Engine, *, today: date, steps: Steps) -> Va
         with steps.step("主键与交叉核对 / checking keys and feeds against units"):
             _check_keys(sink, raws)
             _check_units_known(sink, raws)
+            _check_persons_known(sink, raws)
             _check_insured_months(sink, raws)
         scans: dict[str, FileScan] = {}
         for name, future in futures.items():
@@ -353,6 +356,28 @@ def _check_units_known(sink: _Problems, raws: dict[str, RawFeed]) -> None:
             f"CASE WHEN u.code = 'uscc_check' THEN {uscc_check_char_sql('f.uscc')} END, NULL "
             f"FROM {raw.table} f JOIN ({failing}) u USING (uscc)",
             {"feed": raw.feed.name, "file": raw.source.name})
+
+
+def _check_persons_known(sink: _Problems, raws: dict[str, RawFeed]) -> None:
+    """Resident IDs in person feeds must be in the feed they reference (``trainees``).
+
+    Only well-formed IDs with a right check digit are looked up: the others are reported by the
+    cell checks already. Like units, skipped while the referenced feed has unreadable rows.
+    """
+    for raw in raws.values():
+        for name in raw.columns:
+            target = raw.feed.column(name).references
+            listed = raws.get(target) if target else None
+            if listed is None or not listed.complete or FEEDS[target].key[0] not in listed.columns:
+                continue
+            column, key = ident(name), ident(FEEDS[target].key[0])
+            shown = reported_value_sql(raw.feed.column(name), f"f.{column}")
+            sink.add(
+                f"SELECT $feed, $file, f._i, NULL, $column, {shown}, 'person_unknown', NULL, NULL "
+                f"FROM {raw.table} f ANTI JOIN {listed.table} t ON f.{column} = t.{key} "
+                f"WHERE regexp_full_match(f.{column}, {literal(RESIDENT_ID_PATTERN)}) "
+                f"AND right(f.{column}, 1) = {resident_id_check_char_sql(f'f.{column}')}",
+                {"feed": raw.feed.name, "file": raw.source.name, "column": name})
 
 
 def _check_insured_months(sink: _Problems, raws: dict[str, RawFeed]) -> None:

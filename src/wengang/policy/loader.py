@@ -19,8 +19,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ExpressionNotAllowed, PolicyFileError
 from .expressions import Value, parse_expression
-from .features import CONTEXT_NAMES, FEATURES
-from .model import UNITS, Parameter, Program, Rule, Stacking
+from .features import CONTEXT_NAMES
+from .model import UNITS, Limit, Parameter, Program, Rule, Stacking
+from .subjects import LIMIT_NAMES, SUBJECTS, Subject
 from .templates import parse_template
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -196,7 +197,9 @@ def _dated_values(file: _File, node: Node, *, unit: str, choices: tuple[str, ...
 
 PROGRAM_KEYS = ("id", "name", "name_en", "kind", "refund_year", "assessment_year", "legal_basis",
                 "parameters", "derived", "rules", "amount", "amount_explanation")
-PROGRAM_OPTIONAL = ("automatic_when", "priority_when", "stacking")
+PROGRAM_OPTIONAL = ("automatic_when", "priority_when", "stacking", "subject", "beneficiary",
+                    "limit")
+KINDS = ("inclusive", "difficult", "local", "training")
 
 
 def load_program(path: Path) -> Program:
@@ -210,7 +213,14 @@ def load_program(path: Path) -> Program:
     parameters = {name: _parameter(file, name, node)
                   for name, node in file.mapping(top["parameters"], any_keys=True).items()}
     fen_aliases = {f"{name}_fen" for name, p in parameters.items() if p.unit == "yuan"}
-    names = set(FEATURES) | set(CONTEXT_NAMES) | set(parameters) | fen_aliases
+    subject = _subject(file, top)
+    beneficiary = (file.text_of(top["beneficiary"]) if "beneficiary" in top
+                   else subject.beneficiaries[0])
+    if beneficiary not in subject.beneficiaries:
+        raise file.error(top["beneficiary"],
+                         f"{subject.zh}项目的受益对象只能是 {', '.join(subject.beneficiaries)}",
+                         f"a {subject.en} program pays {', '.join(subject.beneficiaries)} only")
+    names = set(subject.features) | set(CONTEXT_NAMES) | set(parameters) | fen_aliases
     derived = {}
     for name, node in file.mapping(top["derived"], any_keys=True).items():
         if name in names:
@@ -237,8 +247,9 @@ def load_program(path: Path) -> Program:
         fields = file.mapping(top["stacking"], required=("group", "rank"))
         stacking = Stacking(group=file.text_of(fields["group"]), rank=file.integer(fields["rank"]))
     kind = file.text_of(top["kind"])
-    if kind not in ("inclusive", "difficult", "local"):
+    if kind not in KINDS:
         raise file.error(top["kind"], f"未知的项目类别 {kind}", f"unknown program kind {kind}")
+    limit = _limit(file, top, subject, parameters, names, {rule.id for rule in rules})
     optional_expression: Callable[[str], Any] = (
         lambda key: file.expression(top[key], names) if key in top else None)
     return Program(
@@ -253,13 +264,49 @@ def load_program(path: Path) -> Program:
         derived=derived,
         rules=tuple(rules),
         amount=file.expression(top["amount"], names),
-        amount_explanation=file.template(top["amount_explanation"], names | {"amount"}),
+        amount_explanation=file.template(
+            top["amount_explanation"], names | {"amount"} | (set(LIMIT_NAMES) if limit else set())),
         automatic_when=optional_expression("automatic_when"),
         priority_when=optional_expression("priority_when"),
         stacking=stacking,
         source=str(path),
         source_sha256=file.sha256,
+        subject=subject.name,
+        beneficiary=beneficiary,
+        limit=limit,
     )
+
+
+def _subject(file: _File, top: dict[str, Node]) -> Subject:
+    """The program's subject (``unit`` when the file names none)."""
+    if "subject" not in top:
+        return SUBJECTS["unit"]
+    name = file.text_of(top["subject"])
+    if name not in SUBJECTS:
+        raise file.error(top["subject"], f"未知的筛查对象 {name}（可用：{', '.join(SUBJECTS)}）",
+                         f"unknown subject {name} (one of {', '.join(SUBJECTS)})")
+    return SUBJECTS[name]
+
+
+def _limit(file: _File, top: dict[str, Node], subject: Subject, parameters: dict[str, Parameter],
+           names: set[str], rule_ids: set[str]) -> Limit | None:
+    """A cap on paid rows per group: its rule id, a count parameter and the group."""
+    if "limit" not in top:
+        return None
+    fields = file.mapping(top["limit"], required=("rule", "max", "per", "fail"))
+    rule_id, maximum, per = (file.text_of(fields[key]) for key in ("rule", "max", "per"))
+    if not RULE_ID.match(rule_id) or rule_id in rule_ids:
+        raise file.error(fields["rule"], f"规则编号 {rule_id} 不合法或重复",
+                         f"rule id {rule_id} is malformed or repeated")
+    if maximum not in parameters or parameters[maximum].unit != "count":
+        raise file.error(fields["max"], f"上限 {maximum} 须为单位是 count 的参数",
+                         f"max {maximum} must name a parameter whose unit is count")
+    if per not in subject.limit_groups:
+        allowed = ", ".join(subject.limit_groups) or "—"
+        raise file.error(fields["per"], f"{subject.zh}不能按 {per} 设上限（可用：{allowed}）",
+                         f"a {subject.en} program cannot cap per {per} (allowed: {allowed})")
+    return Limit(rule=rule_id, max=maximum, per=per,
+                 fail=file.template(fields["fail"], names | set(LIMIT_NAMES)))
 
 
 

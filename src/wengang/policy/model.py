@@ -67,6 +67,20 @@ class Stacking:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """At most ``max`` (a count parameter) paid rows per group (``per``: person, person_year).
+
+    Settled after the rules, over the rows that pass them all, in the subject's date order, and
+    counting what was already paid in the group; a row beyond the cap fails rule ``rule``.
+    """
+
+    rule: str
+    max: str
+    per: str
+    fail: Template
+
+
+@dataclass(frozen=True)
 class Program:
     id: str
     name: str
@@ -85,10 +99,13 @@ class Program:
     stacking: Stacking | None
     source: str = ""
     source_sha256: str = ""
+    subject: str = "unit"  # what one row decides about (policy/subjects.py)
+    beneficiary: str = "unit"  # who is paid: the unit, or the person
+    limit: Limit | None = None
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        return tuple(rule.id for rule in self.rules)
+        return tuple(rule.id for rule in self.rules) + ((self.limit.rule,) if self.limit else ())
 
     def resolve(self, *, on: date, overrides: Mapping[str, Value] | None = None) -> "ResolvedProgram":
         """Fix the parameters in force ``on`` the screening date and bind every expression.
