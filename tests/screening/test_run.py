@@ -122,6 +122,16 @@ def test_a_mistyped_set_name_is_refused_before_any_work(feeds):
                settings={"ratio_smee": "0.9"})
 
 
+def test_a_program_that_screens_persons_is_sent_to_its_own_command(feeds, tmp_path):
+    result = CliRunner().invoke(main, ["screen", "--feeds", str(feeds), "--program", "inclusive-2020",
+                                       "--program", "training-certificate-2024",
+                                       "--as-of", "2020-04-15", "--region", "360100",
+                                       "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code == 1
+    assert "wengang screen-persons" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_the_screen_command_prints_a_summary_and_writes_result_and_record(feeds, tmp_path):
     out = tmp_path / "cli.csv"
     result = CliRunner().invoke(main, ["screen", "--feeds", str(feeds), "--program", "inclusive-2020",

@@ -77,3 +77,11 @@ def test_a_change_the_policy_refuses_is_explained_in_both_languages(world, snaps
     text = " ".join(str(e) for errors in page.context["form"].errors.values() for e in errors)
     assert zh in text and en in text
     assert "token" not in page.context
+
+
+def test_only_programs_that_screen_units_are_offered():
+    from wengang.web.display import program_choices
+
+    offered = {program_id for program_id, _ in program_choices()}
+    assert {"inclusive-2020", "difficult-2020"} <= offered
+    assert not {p for p in offered if p.startswith("training-")}

@@ -228,6 +228,10 @@ def _screen_in_slices(con: duckdb.DuckDBPyConnection, source: FeedSource,
 def resolve_programs(policy: PolicySet, programs: list[str], *, as_of: date, region_code: str,
                      settings: Mapping[str, str]) -> list[ResolvedProgram]:
     policy.check_settings(programs, settings)
+    for program_id in programs:
+        if policy.program(program_id).subject != "unit":
+            raise InputError(f"项目 {program_id} 按个人筛查，请用 wengang screen-persons",
+                             f"program {program_id} screens persons: use `wengang screen-persons`")
     return [policy.resolve(p, on=as_of, region_code=region_code, settings=settings)
             for p in programs]
 

@@ -18,14 +18,22 @@ def _program_names() -> dict[str, str]:
     return {program_id: policy.program(program_id).name for program_id in policy.programs}
 
 
+@cache
+def _unit_programs() -> frozenset[str]:
+    """Programs that screen units: the refund's cases, runs and what-ifs (training programs
+    screen persons, with their own command)."""
+    policy = load_policy()
+    return frozenset(p for p in policy.programs if policy.program(p).subject == "unit")
+
+
 def program_name(program_id: str) -> str:
     return _program_names().get(program_id, program_id)
 
 
 def program_choices() -> list[tuple[str, str]]:
-    """Every program, newest refund year first, for select boxes."""
-    return sorted(_program_names().items(), key=lambda item: item[0].rsplit("-", 1)[-1],
-                  reverse=True)
+    """Every program that screens units, newest refund year first, for select boxes."""
+    return sorted(((p, name) for p, name in _program_names().items() if p in _unit_programs()),
+                  key=lambda item: item[0].rsplit("-", 1)[-1], reverse=True)
 
 
 def size_name(size: str) -> str:
