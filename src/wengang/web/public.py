@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import xlsxwriter
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from wengang.core.errors import CoreError
 from wengang.core.money import fen_to_yuan
 
 from .access import XLSX, client_ip, is_htmx, public
+from .console import LargeListPaginator
 from .display import program_name
 from .forms import ObjectionForm
 
@@ -54,7 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @public
 def publicity(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")[:64]
-    page = Paginator(current_items(search), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = LargeListPaginator(current_items(search), PAGE_SIZE).get_page(request.GET.get("page"))
     template = "web/public/publicity_table.html" if is_htmx(request) else "web/public/publicity.html"
     return render(request, template, {"page": page, "q": search})
 
