@@ -42,3 +42,37 @@ def test_the_variable_must_hold_64_hex_digits(tmp_path, monkeypatch, text, ok):
     else:
         with pytest.raises(KeyError_, match="64"):
             _key(tmp_path)
+
+
+def _ring(monkeypatch, text, named=None):
+    from wengang.core.keys import keyring
+
+    monkeypatch.setenv("WG_TEST_KEYS", text)
+    return keyring("WG_TEST_KEYS", error=KeyError_, named=named)
+
+
+def test_a_keyring_lists_its_keys_current_first_and_may_keep_a_known_key_by_id(monkeypatch):
+    known = bytes(32)
+    ring = _ring(monkeypatch, f" k2:{'ab' * 32} , orig ", named={"orig": known})
+    assert ring == [("k2", bytes.fromhex("ab" * 32)), ("orig", known)]
+    monkeypatch.delenv("WG_TEST_KEYS")
+    from wengang.core.keys import keyring
+
+    assert keyring("WG_TEST_KEYS", error=KeyError_) == []
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("k2:" + "ab" * 31, "64 hex"), ("k2:" + "ab" * 33, "64 hex"), ("k2:" + "zz" * 32, "64 hex"),
+    ("k 2:" + "ab" * 32, "key id"), ("k" * 17 + ":" + "ab" * 32, "key id"),
+    ("k2:" + "ab" * 32 + ",k2:" + "cd" * 32, "twice"), ("other", "no key"),
+    ("orig:" + "ab" * 32, "existing key"),
+])
+def test_a_malformed_keyring_is_refused_without_echoing_key_material(monkeypatch, text, words):
+    with pytest.raises(KeyError_) as raised:
+        _ring(monkeypatch, text, named={"orig": bytes(32)})
+    assert words in raised.value.en and "abab" not in str(raised.value)
+    assert "WG_TEST_KEYS" in raised.value.zh
+
+
+def test_a_key_id_of_sixteen_characters_is_the_longest_allowed(monkeypatch):
+    assert _ring(monkeypatch, "k" * 16 + ":" + "ab" * 32)[0][0] == "k" * 16

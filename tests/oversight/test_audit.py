@@ -57,8 +57,21 @@ def test_the_database_refuses_to_change_a_record(chain):
     if connection.vendor == "postgresql":  # SQLite keeps DELETE for Django's test flush
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("DELETE FROM oversight_auditrecord WHERE seq = 2")
-    with pytest.raises(NotImplementedError):
-        chain[1].save()
+    assert audit.verify().ok
+
+
+def test_the_orm_refuses_to_change_a_record_and_names_it(chain):
+    """The ORM half of append-only: one error (cases' ``AppendOnly``) naming the audit records."""
+    from wengang.cases.errors import AppendOnly
+
+    chain[1].actor = "x"
+    for attempt in (chain[1].save, chain[1].delete,
+                    lambda: AuditRecord.objects.filter(seq=2).update(actor="x"),
+                    lambda: AuditRecord.objects.filter(seq=2).delete(),
+                    lambda: AuditRecord.objects.bulk_update([chain[1]], ["actor"])):
+        with pytest.raises(AppendOnly, match="审计记录只能追加") as raised:
+            attempt()
+        assert "audit records are append-only" in raised.value.en
     assert audit.verify().ok
 
 

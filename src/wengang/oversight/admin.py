@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from wengang.cases.admin import ReadOnlyAdmin
 
-from .models import AuditRecord, Finding, RiskHold, SampleItem, SamplePlan
+from .models import AuditRecord, CheckedPerson, Finding, RiskHold, SampleItem, SamplePlan
 
 
 @admin.register(AuditRecord)
@@ -44,3 +44,11 @@ class SamplePlanAdmin(ReadOnlyAdmin):
 class FindingAdmin(ReadOnlyAdmin):
     list_display = ("item", "outcome", "improper_fen", "recorded_by", "recorded_at", "receivable")
     list_filter = ("outcome",)
+
+
+@admin.register(CheckedPerson)
+class CheckedPersonAdmin(ReadOnlyAdmin):
+    # The masked number only: the sealed text and blind index are not editable, so not shown.
+    list_display = ("name", "resident_id_masked", "employed", "finding", "recorded_by",
+                    "recorded_at")
+    list_filter = ("employed",)

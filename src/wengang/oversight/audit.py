@@ -18,8 +18,9 @@ What is recorded, and how it cannot be skipped:
   100,000 cases in one statement) and the loader and late claims in two more; a ``post_save``
   signal sees only the first, and a hook in any one place misses the others. Reading the
   event table misses none, and the table is itself append-only in the database, so an event
-  cannot change between its commit and its absorption. ``wengang audit sync`` absorbs (run it
-  every few minutes); ``verify`` and ``anchor`` absorb first.
+  cannot change between its commit and its absorption. ``wengang audit sync`` absorbs, and
+  ``wengang scheduler`` runs it every few minutes (``scheduler``); ``verify`` and ``anchor``
+  absorb first.
 - **Exports** of payment batches (the bank files) are absorbed the same way.
 - **Logins, failed logins, PII disclosures and admin changes** are appended by signal
   receivers (``receivers``) in the transaction that makes them.

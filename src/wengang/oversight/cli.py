@@ -229,3 +229,105 @@ def recover(finding_id, due_on, actor_name) -> None:
         raise FindingInvalid(f"没有编号为 {finding_id} 的抽查发现", f"no finding {finding_id}")
     receivable = raise_receivable_for(found, actor=_actor(actor_name), due_on=due_on.date())
     console.print(f"应追回款 #{receivable.pk}：{_yuan(receivable.amount_fen)} 元 / receivable raised")
+
+
+@oversight.command("person")
+@click.argument("finding_id", type=int)
+@click.option("--resident-id", required=True, help="The person's 18-character ID number.")
+@click.option("--name", required=True)
+@click.option("--employed/--not-employed", required=True,
+              help="Whether the person really works at the unit.")
+@click.option("--note", default="", help="What was found (required with --not-employed).")
+@actor_option
+@_errors
+def person(finding_id, resident_id, name, employed, note, actor_name) -> None:
+    """Record a person checked at the sampled unit (the auditor). 记录核查人员。"""
+    from .persons import record_person
+
+    checked = record_person(_actor(actor_name), finding_id, resident_id=resident_id, name=name,
+                            employed=employed, note=note)
+    console.print(f"核查人员 #{checked.pk}：{checked} / checked person recorded")
+
+
+@oversight.command("find-person")
+@click.option("--resident-id", required=True, help="Exact ID number (found by blind index).")
+@actor_option
+@_errors
+def find_person(resident_id, actor_name) -> None:
+    """Every check of one person, across units (masked). 按身份证号码查找核查记录。"""
+    from .persons import named
+
+    seen = named(_actor(actor_name), resident_id)
+    table = Table(title=f"核查记录 / checks: {len(seen)}")
+    for header in ("姓名", "身份证号码", "在岗", "单位", "案件", "抽查"):
+        table.add_column(header)
+    for item in seen:
+        table.add_row(item.name, item.resident_id, "是" if item.employed else "[red]否[/red]",
+                      f"{item.unit_name} {item.uscc}", str(item.case_id), f"#{item.plan_id}")
+    console.print(table)
+
+
+@oversight.command("rotate-keys")
+@click.option("--status", "status_only", is_flag=True, help="Only count what is left to re-seal.")
+@actor_option
+@_errors
+def rotate_keys(status_only, actor_name) -> None:
+    """Re-seal account and ID numbers under the current key (restartable). 轮换加密密钥。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from wengang.cases.sealing import current_key_id
+
+    from .rotation import pending, rotate, sealed_columns
+
+    left = pending()
+    console.print(f"当前密钥 / current key: {current_key_id()}；待重新加密 / to re-seal: "
+                  f"{sum(left.values()):,}")
+    if status_only:
+        for label, count in left.items():
+            console.print(f"  {label}: {count:,}")
+        return
+    actor = _actor(actor_name)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console) as progress:
+        tasks = {c.label: progress.add_task(c.label, total=left[c.label] or 1) for c in sealed_columns()}
+        result = rotate(actor=actor,
+                        progress=lambda label, done, total: progress.update(
+                            tasks[label], completed=done, total=total or 1))
+    console.print(f"已用密钥 {result.key_id} 重新加密 {result.total:,} 个值 / values re-sealed")
+    if result.skipped:
+        console.print(f"[yellow]{result.skipped:,} 个值在此期间被修改，请再运行一次 / changed "
+                      "meanwhile: run again[/yellow]")
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run the due jobs once and stop (cron, tests).")
+@click.option("--sync-every", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Seconds between audit syncs.")
+@click.option("--sweep-every", type=click.IntRange(min=1), default=3600, show_default=True,
+              help="Seconds between risk-hold sweeps.")
+@click.option("--pause", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds between checks for due jobs.")
+@actor_option
+@_errors
+def scheduler(once, sync_every, sweep_every, pause, actor_name) -> None:
+    """Run oversight's periodic jobs: audit sync, risk-hold sweep. 定时任务。
+
+    The actor (``--actor`` / ``WENGANG_ACTOR``) is the service account the sweep acts as,
+    over its region."""
+    from datetime import timedelta
+
+    setup_django()
+    from .scheduler import Schedule, jobs, loop
+
+    actor = _actor(actor_name)
+    schedule = Schedule(jobs(actor, sync_every=timedelta(seconds=sync_every),
+                             sweep_every=timedelta(seconds=sweep_every)))
+    failed = False
+    for outcome in loop(schedule, pause=pause, ticks=1 if once else None):
+        failed |= not outcome.ok
+        colour = "green" if outcome.ok else "red"
+        console.print(f"[{colour}]{outcome.at:%Y-%m-%d %H:%M:%S} {outcome.job}[/{colour}] "
+                      f"{outcome.summary}")
+    if failed:
+        sys.exit(1)

@@ -7,6 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from wengang.accounts.models import Role
 from wengang.cases.models import Case
+from wengang.cases.models.common import (
+    AppendOnlyModel,
+    AppendOnlyQuerySet,
+    SealedResidentId,
+    resident_id_q,
+)
 
 GENESIS_MAC = "0" * 64
 """The "previous MAC" of the first record: the chain starts from nothing."""
@@ -35,7 +41,7 @@ class AuditHead(models.Model):
         return f"#{self.seq} {self.mac[:12]}…"
 
 
-class AuditRecordQuerySet(models.QuerySet):
+class AuditRecordQuerySet(AppendOnlyQuerySet):
     def in_chain_order(self) -> "AuditRecordQuerySet":
         return self.order_by("seq")
 
@@ -43,15 +49,18 @@ class AuditRecordQuerySet(models.QuerySet):
         return self.filter(target=target).order_by("seq")
 
 
-class AuditRecord(models.Model):
+class AuditRecord(AppendOnlyModel):
     """One audited action, chained to the one before it by HMAC-SM3.
 
     ``mac`` = HMAC-SM3(audit key, canonical form of every other field and ``prev_mac``): whoever
     edits, deletes, inserts or reorders a record without the key breaks the chain at that record
-    (``audit.verify``). Append-only in the ORM and in the database (migration 0001's triggers).
+    (``audit.verify``). Append-only in the ORM (``AppendOnlyModel``) and in the database
+    (migration 0002's triggers).
     ``source``/``source_id`` name the row a record was absorbed from (a case event, an export),
     unique, so each is chained exactly once.
     """
+
+    record_names = ("审计记录", "audit records")
 
     seq = models.BigIntegerField(_("序号"), primary_key=True)
     at = models.DateTimeField(_("时间"))
@@ -79,14 +88,6 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise NotImplementedError("audit records are append-only / 审计记录只能追加")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise NotImplementedError("audit records are append-only / 审计记录只能追加")
 
 
 class RiskHoldQuerySet(models.QuerySet):
@@ -268,3 +269,45 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} · 案件 {self.item.case_id}"
+
+
+class CheckedPersonQuerySet(models.QuerySet):
+    def with_resident_id(self, number: str) -> "CheckedPersonQuerySet":
+        """The checks of one person, by exact ID number (blind index: nothing is decrypted)."""
+        return self.filter(resident_id_q(number))
+
+
+class CheckedPerson(SealedResidentId):
+    """A person on a sampled unit's insured list whose employment the auditor checked (核查人员).
+
+    Refunds were obtained through fake employment: names kept on the insured list to raise
+    the headcount. The auditor records whom it checked and whether each really works there;
+    the resident ID number is sealed for the unit, and found again across units by its blind
+    index — the same person "employed" by several units is the pattern to look for.
+    """
+
+    finding = models.ForeignKey(Finding, verbose_name=_("抽查发现"), on_delete=models.PROTECT,
+                                related_name="persons")
+    name = models.CharField(_("姓名"), max_length=64)
+    employed = models.BooleanField(_("确在本单位就业"))
+    note = models.TextField(_("核查说明"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审计人"),
+                                    on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("记录时间"))
+
+    objects = CheckedPersonQuerySet.as_manager()
+    resident_id_owner_path = "finding__item__case__unit__uscc"
+
+    class Meta:
+        verbose_name = _("核查人员")
+        verbose_name_plural = _("核查人员")
+        ordering = ("recorded_at", "id")
+        constraints = (
+            models.UniqueConstraint(fields=["finding", "resident_id_digest"],
+                                    name="checked_person_once_per_finding"),
+            models.CheckConstraint(condition=~Q(resident_id_sealed=""),
+                                   name="checked_person_has_resident_id"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.resident_id_masked} · {'在岗' if self.employed else '未在岗'}"

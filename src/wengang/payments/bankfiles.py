@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from wengang.core.money import fen_to_yuan, parse_yuan
@@ -224,9 +224,10 @@ def check_csv(data: bytes, *, count: int, total_fen: int) -> list[str]:
 
 # --- reading what the bank returns ---------------------------------------------------------
 
-@dataclass(frozen=True)
-class ReturnRow:
-    """The bank's answer for one transfer: paid, or failed with a reason."""
+class ReturnRow(NamedTuple):
+    """The bank's answer for one transfer: paid, or failed with a reason.
+
+    A tuple, not a dataclass: a return file has 100,000 of them."""
 
     end_to_end_id: str
     amount_fen: int
@@ -329,14 +330,18 @@ def _namespace(tag: str) -> str:
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
 
 
-@cache
-def _qualified(ns: str, path: str) -> str:
-    return "/".join(f"{{{ns}}}{part}" for part in path.split("/"))
-
-
 def _find(element: ET.Element, path: str) -> ET.Element | None:
-    """Find by local names (``a/b/c``) whatever the message version's namespace."""
-    return element.find(_qualified(_namespace(element.tag), path))
+    """Find by local names (``a/b/c``) whatever the message version's namespace.
+
+    One C-level ``find`` per step: a path with ``/`` would go through the pure-Python
+    ``ElementPath``, a third of the time of reading a 100,000-row return file."""
+    tag = element.tag
+    prefix = tag[:tag.index("}") + 1] if tag[:1] == "{" else ""
+    for part in path.split("/"):
+        element = element.find(prefix + part)
+        if element is None:
+            return None
+    return element
 
 
 def _findtext(element: ET.Element, path: str) -> str:
@@ -380,21 +385,30 @@ def _read_pain002(root: ET.Element) -> ReturnStatement:
             statement.problems.append("OrgnlNbOfTxs/OrgnlCtrlSum 缺失或不正确 / original totals missing")
         else:
             statement.batch_totals.append((_findtext(group, "OrgnlMsgId"), int(count), total))
-    for tx in report.iter(f"{{{_namespace(root.tag)}}}TxInfAndSts"):
-        e2e, status = _findtext(tx, "OrgnlEndToEndId"), _findtext(tx, "TxSts")
-        fen = _amount(_find(tx, "OrgnlTxRef/Amt/InstdAmt"), statement.problems, e2e or "?")
+    final = _PAID | _FAILED
+    ns = f"{{{_namespace(root.tag)}}}"
+    # Tags qualified once and looked up with C-level ``find``: this loop runs per transfer.
+    e2e_tag, status_tag, ref_tag = ns + "OrgnlEndToEndId", ns + "TxSts", ns + "OrgnlTxRef"
+    for tx in report.iter(ns + "TxInfAndSts"):
+        e2e, status = tx.findtext(e2e_tag, "").strip(), tx.findtext(status_tag, "").strip()
+        ref = tx.find(ref_tag)
+        fen = _amount(None if ref is None else _find(ref, "Amt/InstdAmt"), statement.problems,
+                      e2e or "?")
         if fen is None:
             continue
-        if status not in _PAID | _FAILED:
+        if status not in final:
             statement.problems.append(f"{e2e}: 状态 {status!r} 不是终态（ACSC/ACCC/RJCT）/ "
                                       f"status {status!r} is not final")
+            continue
+        if status in _PAID:  # a settled transfer's reason, if any, says nothing we keep
+            statement.rows.append(ReturnRow(e2e, fen, True))
             continue
         code = _findtext(tx, "StsRsnInf/Rsn/Cd")
         reason = _findtext(tx, "StsRsnInf/AddtlInf") or code
         if status in _FAILED and not reason:
             statement.problems.append(f"{e2e}: 失败须有原因 / rejection without a reason")
             continue
-        statement.rows.append(ReturnRow(e2e, fen, status in _PAID, code, reason))
+        statement.rows.append(ReturnRow(e2e, fen, False, code, reason))
     if not statement.batch_totals:
         statement.problems.append("缺少 OrgnlGrpInfAndSts / original group totals missing")
     return statement

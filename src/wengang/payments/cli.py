@@ -63,17 +63,30 @@ def budget_allocate(region_code, program, year, amount, note, actor_name) -> Non
 
 
 @budget.command("list")
+@click.option("--region", "region_code", default=None, help="Only this region and those inside it.")
+@click.option("--program", default=None)
+@click.option("--year", type=int, default=None, help="Refund year.")
 @_errors
-def budget_list() -> None:
-    """Budgets, their balances and whether the books balance. 预算与台账。"""
+def budget_list(region_code, program, year) -> None:
+    """Budgets: allocated, remaining (available), reserved, paid; whether the books balance.
+    预算与台账。"""
+    from wengang.cases.models import region_q
+
     from .ledger import check_ledger
     from .models import Budget
 
+    budgets = Budget.objects.order_by("region_code", "program", "year")
+    if region_code:
+        budgets = budgets.filter(region_q("region_code", region_code))
+    if program:
+        budgets = budgets.filter(program=program)
+    if year:
+        budgets = budgets.filter(year=year)
     table = Table(title="资金预算 / budgets")
-    for header in ("预算", "总额", "可用", "已预留", "已拨付", "应追回", "已核销", "台账"):
+    for header in ("预算", "总额", "可用（剩余）", "已预留", "已拨付", "应追回", "已核销", "台账"):
         table.add_column(header, justify="left" if header == "预算" else "right")
     problems = []
-    for item in Budget.objects.order_by("region_code", "program", "year"):
+    for item in budgets:
         check = check_ledger(item)
         problems += check.problems
         table.add_row(str(item), *(_yuan(getattr(item, f)) for f in (

@@ -7,6 +7,7 @@ nothing::
     CaseError
     └── PaymentError
         ├── BudgetMissing          no budget for the region × program × year
+        ├── BudgetKeyInvalid       an unknown region or program, or not the program's refund year
         ├── BudgetExceeded         approving the batch would overdraw the budget (names the shortfall)
         ├── BatchStateError        the batch's status does not allow the step
         ├── PayingAccountMissing   no paying account of the fund covers a unit's region
@@ -24,6 +25,7 @@ from wengang.cases.errors import CaseError
 class PaymentErrorCode(StrEnum):
     BUDGET_MISSING = "budget_missing"
     BUDGET_EXCEEDED = "budget_exceeded"
+    BUDGET_KEY = "budget_key"
     BATCH_STATE = "batch_state"
     PAYING_ACCOUNT_MISSING = "paying_account_missing"
     BANK_FILE_INVALID = "bank_file_invalid"
@@ -44,6 +46,15 @@ class BudgetMissing(PaymentError):
         super().__init__(f"行政区划 {region_code} 没有 {program} {year} 年度的资金预算，请财政部门先录入",
                          f"no fund budget for {program} {year} in region {region_code}: "
                          "finance must enter one first")
+
+
+class BudgetKeyInvalid(PaymentError):
+    """A budget must name a known region, a known program and that program's refund year."""
+
+    code = PaymentErrorCode.BUDGET_KEY
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(zh, en)
 
 
 class BudgetExceeded(PaymentError):

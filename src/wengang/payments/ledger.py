@@ -17,10 +17,12 @@ from wengang.accounts.models import Role, User
 from wengang.cases.errors import WrongRole
 from wengang.cases.workflow import require_region
 from wengang.core.clock import clock
-from wengang.core.errors import MoneyError
+from wengang.core.errors import CoreError, MoneyError
 from wengang.core.money import fen_to_yuan
+from wengang.core.regions import get_region
+from wengang.policy import load_policy
 
-from .errors import BudgetExceeded, BudgetMissing
+from .errors import BudgetExceeded, BudgetKeyInvalid, BudgetMissing
 from .models import (
     Budget,
     LedgerAccount,
@@ -72,11 +74,26 @@ def budget_for(region_code: str, program: str, year: int) -> Budget:
     return budget
 
 
+def _require_budget_key(region_code: str, program: str, year: int) -> None:
+    """A budget is for a region that exists and a program's own refund year: a typo would
+    open a budget no batch ever draws on while the real one stays short."""
+    try:
+        get_region(region_code)
+        refund_year = load_policy().program(program).refund_year
+    except CoreError as error:  # an unknown region or program, named by the message
+        raise BudgetKeyInvalid(f"无法录入预算：{error.zh}", f"no budget entered: {error.en}") from None
+    if year != refund_year:
+        raise BudgetKeyInvalid(f"项目 {program} 的返还年度是 {refund_year} 年，不能录入 {year} 年度的预算",
+                               f"program {program} refunds for {refund_year}, not {year}: no "
+                               f"budget for {year}")
+
+
 def allocate(*, region_code: str, program: str, year: int, amount_fen: int, actor: User,
              note: str = "") -> Budget:
     """Finance allots money from the UI fund (a new budget, or more for an existing one)."""
     if actor.role != Role.FINANCE:
         raise WrongRole("录入资金预算", str(actor.role), (str(Role.FINANCE.label),))
+    _require_budget_key(region_code, program, year)
     require_region(actor, region_code)
     if amount_fen <= 0:
         raise MoneyError(f"预算金额须大于零（{fen_to_yuan(amount_fen)}）",

@@ -17,8 +17,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from wengang.cases.errors import AppendOnly
 from wengang.cases.models import Case, ReceivingAccount, Unit, region_q
+from wengang.cases.models.common import AppendOnlyModel, AppendOnlyQuerySet
 from wengang.core.ids import mask_account
 
 # --- budgets and the ledger ----------------------------------------------------------------
@@ -74,21 +74,13 @@ class Budget(models.Model):
         return f"{self.region_code} {self.program} {self.year}"
 
 
-LEDGER_ENTRIES = ("资金台账分录", "ledger entries")  # what an append-only refusal names
+class LedgerEntry(AppendOnlyModel):
+    """One movement of money between two ledger accounts of a budget (double entry).
 
+    The books: added, never changed or removed (``AppendOnlyModel``).
+    """
 
-class LedgerEntryQuerySet(models.QuerySet):
-    """Entries are the books: the ORM adds them, never changes or removes them."""
-
-    def update(self, **kwargs):
-        raise AppendOnly("update", record=LEDGER_ENTRIES)
-
-    def delete(self):
-        raise AppendOnly("delete", record=LEDGER_ENTRIES)
-
-
-class LedgerEntry(models.Model):
-    """One movement of money between two ledger accounts of a budget (double entry)."""
+    record_names = ("资金台账分录", "ledger entries")
 
     class Kind(models.TextChoices):
         ALLOCATION = "allocation", _("预算下达")
@@ -129,7 +121,7 @@ class LedgerEntry(models.Model):
                               on_delete=models.PROTECT, related_name="+")
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
-    objects = LedgerEntryQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("预算台账")
@@ -143,14 +135,6 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_fen} 分"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise AppendOnly("save", record=LEDGER_ENTRIES)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnly("delete", record=LEDGER_ENTRIES)
 
 
 # --- paying accounts, batches, payments ----------------------------------------------------

@@ -6,10 +6,59 @@ from django.utils.translation import gettext_lazy as _
 from wengang.core.regions import RegionLevel, get_region
 from wengang.core.sizing import Size as CoreSize
 
-from ..sealing import open_account, seal_account
+from ..errors import AppendOnly
+from ..sealing import (
+    open_account,
+    open_resident_id,
+    resident_id_digest,
+    seal_account,
+    seal_resident_id,
+)
 
 # Enterprise size as screening decides it: the classes and names of core.sizing.Size.
 Size = models.TextChoices("Size", [(size.name, (size.value, _(size.label_zh))) for size in CoreSize])
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows of history: the ORM adds them, never changes or removes them in bulk either."""
+
+    def update(self, **kwargs):
+        raise self.model.append_only_refusal("update")
+
+    def delete(self):
+        raise self.model.append_only_refusal("delete")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise self.model.append_only_refusal("bulk_update")
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is history (case events, ledger entries, audit records): added, never
+    changed or removed, so that it proves what happened.
+
+    ``save`` of an existing row and ``delete`` raise ``AppendOnly`` naming the record
+    (``record_names``, Chinese and English); the manager should be an ``AppendOnlyQuerySet``.
+    Each table also refuses UPDATE in the database (its app's trigger migration): this is the
+    ORM's half of the rule, which tells the programmer which record refused and why.
+    """
+
+    record_names: tuple[str, str] = ("记录", "records")
+    """What a refusal calls these rows, in Chinese and English (plural)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def append_only_refusal(cls, operation: str) -> AppendOnly:
+        return AppendOnly(operation, record=cls.record_names)
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise self.append_only_refusal("save")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise self.append_only_refusal("delete")
 
 
 class Route(models.TextChoices):
@@ -63,6 +112,54 @@ def sealed_account_fields(number: str, kind: str, *, owner: str) -> dict[str, st
     sealed = seal_account(number, owner=owner)
     return {"account_kind": kind if number else "", "account_sealed": sealed.sealed,
             "account_digest": sealed.digest, "account_masked": sealed.masked}
+
+
+class SealedResidentId(models.Model):
+    """A person's resident ID number, never stored in clear: sealed, a blind index, masked.
+
+    As ``ReceivingAccount``: ``cases.sealing`` seals it for the unit the record belongs to
+    (``resident_id_owner``), ``resident_id_digest`` (HMAC-SM3, its own key) finds a person by
+    exact number without decrypting anything (``resident_id_q``), and lists show
+    ``resident_id_masked`` (``360102********1234``). Person-level records (checked employees,
+    trainees) take their ID number this way.
+    """
+
+    resident_id_sealed = models.TextField(_("身份证号码（密文）"), editable=False)
+    resident_id_digest = models.CharField(_("身份证号码指纹"), max_length=64, editable=False,
+                                          db_index=True,
+                                          help_text=_("HMAC-SM3 盲索引，用于精确查找，不可还原。"))
+    resident_id_masked = models.CharField(_("身份证号码"), max_length=18, editable=False)
+
+    resident_id_owner_path: str = ""
+    """Each model says where its unit's USCC is, as an ORM path (``"unit__uscc"``): the
+    owner the number is sealed for, also read in bulk by key rotation."""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def resident_id_owner(self) -> str:
+        """The USCC of the unit the ID number is sealed for."""
+        value = self
+        for name in self.resident_id_owner_path.split("__"):
+            value = getattr(value, name)
+        return value
+
+    def resident_id(self) -> str:
+        """The ID number in clear: for a check that needs it, never for a list."""
+        return open_resident_id(self.resident_id_sealed, owner=self.resident_id_owner)
+
+
+def sealed_resident_id_fields(number: str, *, owner: str) -> dict[str, str]:
+    """The stored fields of resident ID ``number`` for the unit ``owner`` (validate it first)."""
+    sealed = seal_resident_id(number, owner=owner)
+    return {"resident_id_sealed": sealed.sealed, "resident_id_digest": sealed.digest,
+            "resident_id_masked": sealed.masked}
+
+
+def resident_id_q(number: str) -> models.Q:
+    """Records of the person with resident ID ``number``, by blind index (exact match)."""
+    return models.Q(resident_id_digest=resident_id_digest(number))
 
 
 class Channel(models.TextChoices):
