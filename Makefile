@@ -6,7 +6,8 @@ PYTHON ?= $(shell command -v python3.12 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
-SYSTEM_PACKAGES := fonts-wqy-zenhei chromium
+SYSTEM_PACKAGES := fonts-wqy-zenhei chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+	openjdk-17-jre-headless
 DATA_DIR ?= var
 DEMO_UNITS ?= 20000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
@@ -16,11 +17,13 @@ DEMO_DIR := $(abspath $(DATA_DIR))/demo
 DEMO := WENGANG_DATA_DIR=$(DEMO_DIR) $(BIN)/wengang
 
 .PHONY: setup system assets demo serve test test-sqlite test-postgres bench lint clean
+.PHONY: serve-prod load-prepare load
 
 setup: system $(STAMP) assets
 
 # Debian packages the project needs (a CJK font for charts and PDFs; chromium for the browser
-# tests, driven by Playwright). Installed only if missing.
+# tests, driven by Playwright; pango and harfbuzz for WeasyPrint PDFs; Java for the Spark
+# equivalence test). Installed only if missing.
 system:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -97,3 +100,28 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .hypothesis
+
+# --- production serving and load tests (issue 10; docs/deployment.md) ----------------------
+# `make serve-prod`: gunicorn (WORKERS workers on PORT) and the task worker, DEBUG off; the
+# secrets and DATABASE_URL come from the environment and it refuses to start without them.
+WORKERS ?= 5
+PORT ?= 8100
+serve-prod: setup
+	WENGANG_WORKERS=$(WORKERS) WENGANG_BIND=127.0.0.1:$(PORT) deploy/serve-prod.sh
+
+# The load test's city: LOAD_CASES cases in the scratch PostgreSQL database LOAD_DB (emptied).
+LOAD_DB ?= postgres://postgres@127.0.0.1:5432/wg_load
+LOAD_DIR ?= var-load
+LOAD_CASES ?= 1000000
+load-prepare: setup
+	$(BIN)/pip install --quiet -e ".[load]"
+	DATABASE_URL=$(LOAD_DB) WENGANG_TODAY=2020-04-20 WENGANG_DATA_DIR=$(abspath $(LOAD_DIR))/data \
+		$(BIN)/python bench/load/prepare.py --cases $(LOAD_CASES) --out $(LOAD_DIR)
+
+# One scenario (status, confirm, officer, public, login, mixed) for DURATION with USERS users.
+SCENARIO ?= mixed
+USERS ?= 40
+DURATION ?= 60s
+load: setup
+	LOAD_DB=$(LOAD_DB) LOAD_DIR=$(LOAD_DIR) WORKERS=$(WORKERS) \
+		bench/load/run.sh $(SCENARIO) $(USERS) $(DURATION)

@@ -49,6 +49,40 @@ def synth(out_dir, units, seed, region_code, year, as_of, file_format, dirty) ->
     console.print(summary.as_table())
 
 
+@main.command("synth-training")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Feed folder to add the person-level feeds to (rosters name its units).")
+@click.option("--completions", type=click.IntRange(min=0), default=200_000, show_default=True)
+@click.option("--certificates", type=click.IntRange(min=0), default=20_000, show_default=True)
+@click.option("--trainees", type=click.IntRange(min=1), default=None,
+              help="Default: one per eight completions.")
+@click.option("--seed", type=int, default=2020, show_default=True)
+@click.option("--region", "region_code", default="360100", show_default=True)
+@click.option("--format", "file_format", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True)
+def synth_training(out_dir, completions, certificates, trainees, seed, region_code,
+                   file_format) -> None:
+    """Write a synthetic training population (deterministic for a seed). 生成模拟培训数据。"""
+    from rich.table import Table
+
+    from wengang.demo import SynthError
+    from wengang.demo.training import TrainingSpec, write_training
+
+    try:
+        spec = TrainingSpec(completions=completions, certificates=certificates,
+                            trainees=trainees, seed=seed, region_code=region_code)
+        summary = write_training(spec, out_dir, file_format=file_format, console=console)
+    except SynthError as error:
+        console.print(f"[red]{error}[/red]")
+        sys.exit(1)
+    table = Table(title=f"模拟培训数据 / synthetic training population → {out_dir}")
+    table.add_column("数据 feed / 埋设 planted")
+    table.add_column("行数 rows", justify="right")
+    for name, count in [*summary.rows.items(), *summary.planted.items()]:
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
 @main.command("import")
 @click.argument("feed_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -158,6 +192,44 @@ def screen(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pair
     console.print(f"结果 / result: {out}\n运行记录 / run record: {record}")
 
 
+@main.command("screen-persons")
+@source_options
+@click.option("--set", "pairs", multiple=True, metavar="NAME=VALUE",
+              help="Override a policy parameter, e.g. --set standard_basis=per_course.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Result file: .csv or .parquet; the run record is written beside it.")
+def screen_persons(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pairs,
+                   out) -> None:
+    """Screen training records under skills-training programs. 培训补贴比对筛查。"""
+    from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
+                               TimeElapsedColumn)
+
+    from wengang.core.errors import CoreError
+    from wengang.screening.persons import screen_persons as run_screening
+    from wengang.screening.persons_summary import person_screening_summary
+
+    try:
+        source = _feed_source(feeds_dir, snapshot_id, store_dir)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      TaskProgressColumn(), TimeElapsedColumn(), console=console,
+                      transient=True) as progress:
+            task = progress.add_task("培训补贴筛查 / screening persons", total=1.0)
+            run = run_screening(source, programs=list(programs), as_of=as_of.date(),
+                                region_code=region_code, settings=_settings(pairs),
+                                progress=lambda label, done: progress.update(
+                                    task, description=label, completed=0.8 * done))
+            with run:
+                progress.update(task, description="写出结果 / writing the result", completed=0.8)
+                record = run.write(out)
+                progress.update(task, completed=1.0)
+                summary = person_screening_summary(run)
+    except CoreError as error:
+        console.print(f"[red]{error}[/red]")
+        sys.exit(1)
+    console.print(summary)
+    console.print(f"结果 / result: {out}\n运行记录 / run record: {record}")
+
+
 @main.command()
 @source_options
 @click.option("--set", "pairs", multiple=True, metavar="NAME=VALUE", required=True,
@@ -219,15 +291,18 @@ def _register_django_groups() -> None:
     from wengang.cases.cli import cases
     from wengang.demo.walkthrough import walkthrough
     from wengang.outreach.cli import notify
-    from wengang.oversight.cli import audit, oversight
+    from wengang.oversight.cli import audit, oversight, scheduler
     from wengang.payments.cli import payments
+    from wengang.stats.cli import stats
 
     main.add_command(cases)
     main.add_command(payments)
+    main.add_command(stats)
     main.add_command(notify)
     main.add_command(walkthrough)
     main.add_command(audit)
     main.add_command(oversight)
+    main.add_command(scheduler)
 
 
 _register_django_groups()

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "wengang.web",
     "wengang.oversight",
+    "wengang.stats",
     "wengang.api",
 ]
 
@@ -156,3 +157,81 @@ TASKS = {"default": {"BACKEND": os.environ.get("WENGANG_TASKS_BACKEND",
 
 # Feed snapshots and screening results live beside the database, content-addressed.
 WENGANG_SNAPSHOT_DIR = DATA_DIR / "snapshots"
+# Bank files of exported payment batches (CSV and pain.001), written by the console's export.
+WENGANG_BANK_FILE_DIR = DATA_DIR / "bankfiles"
+
+# --- production serving (issue 10; docs/deployment.md) ---------------------------------------
+# Production (WENGANG_DEBUG=0) names its database: a forgotten DATABASE_URL must not quietly
+# start an empty SQLite file beside the code.
+if not DEBUG and not os.environ.get("DATABASE_URL"):
+    raise RuntimeError("生产环境须设置 DATABASE_URL / DATABASE_URL must be set when WENGANG_DEBUG=0")
+_AFTER_SECURITY = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+# A lost database connection (a restart, the network) answers 503 + Retry-After, not 500.
+MIDDLEWARE.insert(_AFTER_SECURITY, "wengang.web.outage.DatabaseOutageMiddleware")
+if not DEBUG:
+    # Static files straight from the app server, hashed names cached for a year and
+    # pre-compressed (gzip, and brotli where installed): one box needs no separate web server
+    # for them. (In development runserver serves them from the apps.)
+    MIDDLEWARE.insert(_AFTER_SECURITY, "whitenoise.middleware.WhiteNoiseMiddleware")
+    # Errors to stderr (the service's journal): Django's default mails them to ADMINS only.
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"console": {"class": "logging.StreamHandler"}},
+        "root": {"handlers": ["console"], "level": os.environ.get("WENGANG_LOG_LEVEL", "WARNING")},
+    }
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    # Source maps (megabytes, in the API docs' bundles) are fetched only by developer tools:
+    # not worth compressing at every release.
+    from whitenoise.compress import Compressor
+    WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
+# A shared cache (Redis) for sessions and cached counts: WENGANG_REDIS_URL=redis://host:6379/0.
+# Sessions then cost one Redis round trip per request instead of a read and a write
+# transaction in PostgreSQL (the session is renewed on every request: the idle timeout).
+# Logging out still ends a session at once; a Redis restart logs everyone out.
+if WENGANG_REDIS_URL := os.environ.get("WENGANG_REDIS_URL", ""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": WENGANG_REDIS_URL, "KEY_PREFIX": "wengang"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# PostgreSQL connections: WENGANG_DB_POOL=N gives each worker process a psycopg pool of up to N
+# connections (for threaded workers); 0 keeps one persistent connection per process
+# (CONN_MAX_AGE above), which is what a sync worker serving one request at a time needs.
+WENGANG_DB_POOL = int(os.environ.get("WENGANG_DB_POOL", "0"))
+if WENGANG_DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": WENGANG_DB_POOL, "timeout": 10}
+
+# Optional single sign-on for staff (OpenID Connect, e.g. a government SSO), on when a client
+# id is set. It never creates accounts: it logs in the existing, active staff user whose
+# username is the provider's claim (WENGANG_OIDC_USERNAME_CLAIM), in place of password + TOTP —
+# the provider answers for the second factor. See docs/web.md.
+WENGANG_OIDC = bool(os.environ.get("WENGANG_OIDC_CLIENT_ID"))
+WENGANG_OIDC_USERNAME_CLAIM = os.environ.get("WENGANG_OIDC_USERNAME_CLAIM", "preferred_username")
+if WENGANG_OIDC:
+    def _oidc(name: str) -> str:
+        value = os.environ.get(name, "")
+        if not value:
+            from django.core.exceptions import ImproperlyConfigured
+            raise ImproperlyConfigured(f"{name} must be set when WENGANG_OIDC_CLIENT_ID is "
+                                       f"(单点登录已启用，须设置 {name})")
+        return value
+
+    OIDC_RP_CLIENT_ID = os.environ["WENGANG_OIDC_CLIENT_ID"]
+    OIDC_RP_CLIENT_SECRET = _oidc("WENGANG_OIDC_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc("WENGANG_OIDC_AUTHORIZATION_URL")
+    OIDC_OP_TOKEN_ENDPOINT = _oidc("WENGANG_OIDC_TOKEN_URL")
+    OIDC_OP_USER_ENDPOINT = _oidc("WENGANG_OIDC_USERINFO_URL")
+    OIDC_RP_SIGN_ALGO = os.environ.get("WENGANG_OIDC_SIGN_ALGO", "RS256")
+    OIDC_OP_JWKS_ENDPOINT = (_oidc("WENGANG_OIDC_JWKS_URL") if OIDC_RP_SIGN_ALGO[:2] in ("RS", "ES")
+                             else None)
+    OIDC_RP_SCOPES = "openid profile"
+    OIDC_CREATE_USER = False
+    OIDC_USE_PKCE = True
+    OIDC_AUTHENTICATION_CALLBACK_URL = "web:staff-sso-callback"
+    LOGIN_REDIRECT_URL_FAILURE = "/console/login/?sso=failed"
+    AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
+                               "wengang.accounts.oidc.StaffOIDCBackend"]

@@ -12,5 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("wengang.api.urls")),
     path("outreach/", include("wengang.outreach.urls")),
+    path("stats/", include("wengang.stats.urls")),
     path("", include("wengang.web.urls")),
 ]

@@ -10,8 +10,16 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..errors import AppendOnly, StateChangeOutsideWorkflow
-from .common import Channel, ReceivingAccount, Route, Size, region_q
+from ..errors import StateChangeOutsideWorkflow
+from .common import (
+    AppendOnlyModel,
+    AppendOnlyQuerySet,
+    Channel,
+    ReceivingAccount,
+    Route,
+    Size,
+    region_q,
+)
 from .runs import ScreeningRun, Unit
 
 
@@ -59,6 +67,25 @@ class ClosedReason(models.TextChoices):
 class HoldKind(models.TextChoices):
     OBJECTION = "objection", _("公示异议")
     RISK = "risk", _("风险核查")
+
+
+class RegionScopedQuerySet(models.QuerySet):
+    """Records of a region (batches, tasks, claims): ``in_region`` for a region subtree, and
+    ``visible_to`` for what a staff user may see — their region subtree; an admin without a
+    region, all; anyone else without one, and enterprises, nothing (override to show a unit
+    its own). ``region_field`` names the 6-digit code column."""
+
+    region_field = "region_code"
+
+    def in_region(self, region_code: str):
+        return self.filter(region_q(self.region_field, region_code))
+
+    def visible_to(self, user):
+        if user.role == "enterprise":
+            return self.none()
+        if user.region_code:
+            return self.in_region(user.region_code)
+        return self.all() if user.role == "admin" else self.none()
 
 
 class CaseQuerySet(models.QuerySet):
@@ -224,7 +251,12 @@ class Case(ReceivingAccount):
                 | (~models.Q(state__in=CLOSED_STATES) & models.Q(closed_reason="")),
                 name="case_closed_has_reason"),
         )
-        indexes = (models.Index(fields=["state", "program"], name="case_state_program"),)
+        indexes = (
+            models.Index(fields=["state", "program"], name="case_state_program"),
+            # The console queue's order (``priority_first``): a page of 50 walks the index
+            # instead of sorting a million cases (a rare state: its rows by case_state_program).
+            models.Index(fields=["-priority", "id"], name="case_queue_order"),
+        )
 
     def __str__(self) -> str:
         return f"{self.program} #{self.pk} · {self.get_state_display()}"
@@ -295,29 +327,20 @@ class Action(models.TextChoices):
     PAYMENT_FAILED = "payment_failed", _("银行回单：拨付失败")
 
 
-class CaseEventQuerySet(models.QuerySet):
-    """Events are history: the ORM adds them, never changes or removes them."""
-
-    def update(self, **kwargs):
-        raise AppendOnly("update")
-
-    def delete(self):
-        raise AppendOnly("delete")
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise AppendOnly("bulk_update")
-
+class CaseEventQuerySet(AppendOnlyQuerySet):
     def for_case(self, case: Case) -> "CaseEventQuerySet":
         return self.filter(case=case).order_by("at", "id")
 
 
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """One thing that happened to a case: who, when, what, state before → after, and why.
 
-    Append-only, in the ORM (``save`` of an existing row, ``delete`` and queryset
-    ``update``/``delete`` raise) and in the database (triggers refuse UPDATE, and DELETE on
-    PostgreSQL; see migration 0002): an audit trail that can be edited proves nothing.
+    Append-only, in the ORM (``AppendOnlyModel``) and in the database (triggers refuse UPDATE,
+    and DELETE on PostgreSQL; see migration 0002): an audit trail that can be edited proves
+    nothing.
     """
+
+    record_names = ("案件事件", "case events")
 
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT,
                              related_name="events", db_index=False)  # (case, at) index below
@@ -350,11 +373,3 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.state_before or '—'} → {self.state_after}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise AppendOnly("save")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnly("delete")
