@@ -14,6 +14,7 @@ from wengang.cases.models import Case, CaseEvent, State
 from wengang.cli import main
 from wengang.oversight.models import AuditRecord, RiskHold
 from wengang.oversight.scheduler import Job, Schedule
+from wengang.stats.models import LOCAL, Rollup
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,8 @@ def test_one_tick_holds_flagged_cases_and_chains_every_event(people, make_case):
     result = CliRunner().invoke(main, ["scheduler", "--once", "--actor", people.agency.username])
     assert result.exit_code == 0, result.output
     assert "risk-holds" in result.output and "audit-sync" in result.output
+    assert "stats-refresh" in result.output
+    assert Rollup.objects.get(source=LOCAL).cases == Case.objects.count()  # the dashboards counted it
     assert Case.objects.get(pk=case.pk).state == State.ON_HOLD
     assert RiskHold.objects.open().get().case_id == case.pk
     # The sync ran first, the sweep's hold event after it: the next tick chains it.

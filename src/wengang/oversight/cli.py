@@ -306,12 +306,14 @@ def rotate_keys(status_only, actor_name) -> None:
               help="Seconds between audit syncs.")
 @click.option("--sweep-every", type=click.IntRange(min=1), default=3600, show_default=True,
               help="Seconds between risk-hold sweeps.")
+@click.option("--stats-every", type=click.IntRange(min=1), default=900, show_default=True,
+              help="Seconds between refreshes of the dashboards' figures.")
 @click.option("--pause", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds between checks for due jobs.")
 @actor_option
 @_errors
-def scheduler(once, sync_every, sweep_every, pause, actor_name) -> None:
-    """Run oversight's periodic jobs: audit sync, risk-hold sweep. 定时任务。
+def scheduler(once, sync_every, sweep_every, stats_every, pause, actor_name) -> None:
+    """Run the periodic jobs: audit sync, risk-hold sweep, statistics refresh. 定时任务。
 
     The actor (``--actor`` / ``WENGANG_ACTOR``) is the service account the sweep acts as,
     over its region."""
@@ -322,7 +324,8 @@ def scheduler(once, sync_every, sweep_every, pause, actor_name) -> None:
 
     actor = _actor(actor_name)
     schedule = Schedule(jobs(actor, sync_every=timedelta(seconds=sync_every),
-                             sweep_every=timedelta(seconds=sweep_every)))
+                             sweep_every=timedelta(seconds=sweep_every),
+                             stats_every=timedelta(seconds=stats_every)))
     failed = False
     for outcome in loop(schedule, pause=pause, ticks=1 if once else None):
         failed |= not outcome.ok

@@ -1,12 +1,14 @@
-"""Oversight work that must happen without anyone remembering it (``wengang scheduler``).
+"""Periodic work that must happen without anyone remembering it (``wengang scheduler``).
 
 - **audit sync** (``audit.absorb``): chain the case events and exports written since the last
   sync. Until then an event is in the append-only event table but not yet in the chain.
 - **risk-hold sweep** (``holds.sweep``): hold newly flagged cases, release those whose unit
   corrected its data. It runs as a named service account (role agency), over that account's
   region, so every hold it places names who placed it.
+- **statistics refresh** (``stats.refresh``): recount the dashboards' summary tables, so the
+  figures follow the day's payments and notices without anyone pressing the button.
 
-Both jobs are idempotent: running one twice, or after a restart, changes nothing the first
+All jobs are idempotent: running one twice, or after a restart, changes nothing the first
 run did not. So the loop keeps its schedule in memory only: a restarted scheduler runs every
 job at once, then each at its interval. A job that fails is reported and tried again at its
 next turn; it never stops the others. One process is enough (the audit chain's head row
@@ -29,6 +31,7 @@ from . import audit, holds
 
 SYNC_EVERY = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(hours=1)
+STATS_EVERY = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,19 @@ def hold_sweep(actor: User) -> Callable[[], str]:
     return run
 
 
-def jobs(actor: User, *, sync_every: timedelta = SYNC_EVERY,
-         sweep_every: timedelta = SWEEP_EVERY) -> list[Job]:
-    """The scheduled jobs: the audit sync, and the sweep of ``actor``'s region."""
+def stats_refresh() -> str:
+    from wengang.stats.refresh import refresh  # the dashboards' app, loaded only when it runs
+
+    rollup = refresh()
+    return f"已统计 {rollup.cases:,} 件案件，耗时 {rollup.seconds:.1f} 秒 / dashboards refreshed"
+
+
+def jobs(actor: User, *, sync_every: timedelta = SYNC_EVERY, sweep_every: timedelta = SWEEP_EVERY,
+         stats_every: timedelta = STATS_EVERY) -> list[Job]:
+    """The scheduled jobs: the audit sync, the sweep of ``actor``'s region, the statistics."""
     return [Job("audit-sync", sync_every, audit_sync),
-            Job("risk-holds", sweep_every, hold_sweep(actor))]
+            Job("risk-holds", sweep_every, hold_sweep(actor)),
+            Job("stats-refresh", stats_every, stats_refresh)]
 
 
 @dataclass(frozen=True)
