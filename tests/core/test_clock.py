@@ -101,3 +101,15 @@ def test_start_of_day_is_midnight_in_shanghai(day):
 
 def test_the_module_offers_one_shared_clock():
     assert isinstance(clock_module.clock, Clock)
+
+
+def test_frozen_at_a_moment_fixes_the_time_of_day_too():
+    clock = Clock()
+    noon = datetime(2020, 4, 29, 12, 0, tzinfo=CHINA)
+    with clock.frozen(noon):
+        assert (clock.today(), clock.now()) == (date(2020, 4, 29), noon)
+        clock.advance(2)
+        assert (clock.today(), clock.now()) == (date(2020, 5, 1), noon + timedelta(days=2))
+    assert clock.now() != noon + timedelta(days=2)  # back to the real clock
+    with clock.frozen(date(2020, 4, 29)):
+        assert clock.now().date() == date(2020, 4, 29)  # a day only: the real time of day

@@ -30,7 +30,8 @@ _numbers = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def fixed_today():
-    with clock.frozen(TODAY):
+    """Noon of a working day: quiet hours and retry times must not depend on when tests run."""
+    with clock.frozen(NOON):
         yield TODAY
 
 

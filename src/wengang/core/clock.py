@@ -19,6 +19,7 @@ class Clock:
 
     def __init__(self, *, today: date | None = None) -> None:
         self._fixed: date | None = today
+        self._moment: datetime | None = None  # a fixed time of day too (tests of hours)
 
     @classmethod
     def from_environment(cls) -> "Clock":
@@ -29,7 +30,10 @@ class Clock:
         return self._fixed if self._fixed is not None else datetime.now(CHINA).date()
 
     def now(self) -> datetime:
-        """The current moment; on a fixed day, the real time of day on that day."""
+        """The current moment; on a fixed day, the real time of day on that day (or the fixed
+        moment, when ``frozen`` was given one)."""
+        if self._moment is not None:
+            return self._moment
         real = datetime.now(CHINA)
         if self._fixed is None:
             return real
@@ -41,21 +45,28 @@ class Clock:
 
     def set_today(self, day: date | None) -> None:
         """Fix the date (``None`` returns to the real calendar)."""
-        self._fixed = day
+        self._fixed, self._moment = day, None
 
     def advance(self, days: int = 1) -> date:
         """Move a fixed clock forward; used by the demo to simulate working days passing."""
         self._fixed = self.today() + timedelta(days=days)
+        if self._moment is not None:
+            self._moment += timedelta(days=days)
         return self._fixed
 
     @contextmanager
-    def frozen(self, day: date) -> Iterator["Clock"]:
-        previous = self._fixed
-        self._fixed = day
+    def frozen(self, day: date | datetime) -> Iterator["Clock"]:
+        """Fix the date for a block; given a datetime, fix the moment too, so that what depends
+        on the hour (quiet hours, retries due) does not depend on when the tests run."""
+        previous = self._fixed, self._moment
+        if isinstance(day, datetime):
+            self._fixed, self._moment = day.astimezone(CHINA).date(), day.astimezone(CHINA)
+        else:
+            self._fixed, self._moment = day, None
         try:
             yield self
         finally:
-            self._fixed = previous
+            self._fixed, self._moment = previous
 
 
 def start_of_day(day: date) -> datetime:
