@@ -285,23 +285,15 @@ def _move_many(case_ids: Iterable[int], *, action: Action, to: State, actor: Use
     with transaction.atomic():
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
-            rows = list(Case.objects.select_for_update().filter(pk__in=chunk, state__in=allowed)
-                        .values_list("pk", "state"))
-            if not rows:
-                continue
-            chunk_ids = [pk for pk, _ in rows]
-            values: dict[str, object] = {"state": to, "version": F("version") + 1,
-                                         "state_changed_at": now, "updated_at": now}
-            if to not in CLOSED_STATES:
-                values["closed_reason"] = ""
-            if to != S.ON_HOLD:
-                values.update(held_from="", hold_kind="")
-            values.update(fields or {})
             if reasons is None:
-                _insert_events(chunk_ids, at=now, actor=actor, actor_label=actor_label,
-                               action=action, to=to, reason=reason, channel=channel,
-                               request_id=request_id, run_id=run_id)
+                chunk_ids = _insert_events(chunk, sources=allowed, at=now, actor=actor,
+                                           actor_label=actor_label, action=action, to=to,
+                                           reason=reason, channel=channel,
+                                           request_id=request_id, run_id=run_id)
             else:
+                rows = list(Case.objects.select_for_update()
+                            .filter(pk__in=chunk, state__in=allowed).values_list("pk", "state"))
+                chunk_ids = [pk for pk, _ in rows]
                 CaseEvent.objects.bulk_create([
                     CaseEvent(case_id=pk, at=now, actor=actor, actor_label=actor_label,
                               action=action, state_before=state, state_after=to,
@@ -309,6 +301,15 @@ def _move_many(case_ids: Iterable[int], *, action: Action, to: State, actor: Use
                               request_id=request_id, run_id=run_id)
                     for pk, state in rows
                 ], batch_size=1000)
+            if not chunk_ids:
+                continue
+            values: dict[str, object] = {"state": to, "version": F("version") + 1,
+                                         "state_changed_at": now, "updated_at": now}
+            if to not in CLOSED_STATES:
+                values["closed_reason"] = ""
+            if to != S.ON_HOLD:
+                values.update(held_from="", hold_kind="")
+            values.update(fields or {})
             Case.objects.filter(pk__in=chunk_ids).update(**values)
             moved += chunk_ids
     return moved
@@ -316,20 +317,29 @@ def _move_many(case_ids: Iterable[int], *, action: Action, to: State, actor: Use
 
 def _insert_events(case_ids: list[int], *, at: datetime, actor: User | None, actor_label: str,
                    action: Action, to: State, reason: str, channel: str, request_id: str,
-                   run_id: int | None) -> None:
-    """One event per case, written by the database from the cases' current (before) state.
+                   run_id: int | None, sources: Sequence[str] | None = None) -> list[int]:
+    """One event per case still in ``sources`` (any state if None), written by the database
+    from the cases' current (before) state; lock those cases and return their ids.
 
-    Set-based: moving 100,000 cases costs one statement per chunk, not 100,000 objects.
+    Set-based: moving 100,000 cases costs one statement per chunk, not 100,000 objects; the
+    row lock rides on the same statement (no separate ``SELECT … FOR UPDATE`` round trip).
     """
     placeholders = ", ".join(["%s"] * len(case_ids))
+    params = [connection.ops.adapt_datetimefield_value(at), actor.pk if actor else None,
+              actor_label, str(action), str(to), reason, str(channel), request_id, run_id,
+              *case_ids]
+    where = f"id IN ({placeholders})"
+    if sources is not None:
+        where += f" AND state IN ({', '.join(['%s'] * len(sources))})"
+        params += [str(state) for state in sources]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     sql = (f"INSERT INTO {CaseEvent._meta.db_table} (case_id, at, actor_id, actor_label, action, "
            "state_before, state_after, reason, channel, request_id, run_id) "
            "SELECT id, %s, %s, %s, %s, state, %s, %s, %s, %s, %s "
-           f"FROM {Case._meta.db_table} WHERE id IN ({placeholders})")
-    params = [connection.ops.adapt_datetimefield_value(at), actor.pk if actor else None,
-              actor_label, str(action), str(to), reason, str(channel), request_id, run_id]
+           f"FROM {Case._meta.db_table} WHERE {where}{lock} RETURNING case_id")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params + list(case_ids))
+        cursor.execute(sql, params)
+        return [case_id for case_id, in cursor.fetchall()]
 
 
 def _today(today: date | None) -> date:

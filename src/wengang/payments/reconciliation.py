@@ -112,7 +112,10 @@ def apply_return(data: bytes, *, name: str, actor: User, channel: str = Channel.
             report.already_applied = True
             return report
         references = [row.end_to_end_id for row in statement.rows]
-        payments = _payments_by_reference(references)
+        named = ({row.message_id for row in statement.rows}
+                 | {message_id for message_id, _, _ in statement.batch_totals})
+        payments = _payments_by_reference(
+            references, batch_ids=[b.pk for b in batches.values() if b.message_id in named])
         for batch_id in {p.batch_id for p in payments.values()} & batches.keys():
             require_region(actor, batches[batch_id].paying_account.region_code)
         problems += _check(statement, payments, batches)
@@ -137,16 +140,27 @@ def apply_return(data: bytes, *, name: str, actor: User, channel: str = Channel.
     return report
 
 
-def _payments_by_reference(references: list[str]) -> dict[str, PaymentRow]:
+def _payments_by_reference(references: list[str], *,
+                           batch_ids: list[int]) -> dict[str, PaymentRow]:
     """The payments a file names, by end-to-end id.
 
-    Plain SQL with bound chunks: the ORM's per-value lookup preparation and row building cost
-    more than the query when a file names 100,000 payments."""
+    The payments of ``batch_ids`` (the exported batches the file names) are read by batch: one
+    index range scan each costs a sixth of 100,000 unique-index lookups. References not found
+    there (a file naming no batch, or a wrong one: ``_check`` reports it) are looked up one by
+    one. Plain SQL with bound chunks: the ORM's per-value lookup preparation and row building
+    cost more than the query when a file names 100,000 payments."""
+    wanted = set(references)
     columns = ", ".join(_COLUMN.get(name, name) for name in PaymentRow._fields)
     found = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(references), _CHUNK):
-            chunk = references[start:start + _CHUNK]
+        for batch_id in sorted(batch_ids):
+            cursor.execute(f"SELECT {columns} FROM {Payment._meta.db_table} WHERE batch_id = %s",
+                           [batch_id])
+            found.update((values[1], PaymentRow(*values)) for values in cursor.fetchall()
+                         if values[1] in wanted)
+        missing = sorted(wanted - found.keys())
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start:start + _CHUNK]
             cursor.execute(f"SELECT {columns} FROM {Payment._meta.db_table} "
                            f"WHERE end_to_end_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
             found.update((values[1], PaymentRow(*values)) for values in cursor.fetchall())
