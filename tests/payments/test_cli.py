@@ -5,7 +5,13 @@ from click.testing import CliRunner
 
 from wengang.cases.models import Case, State
 from wengang.cli import main
-from wengang.payments.models import AccountChange, Budget, PaymentBatch, Receivable
+from wengang.payments.models import (
+    AccountChange,
+    Budget,
+    PaymentBatch,
+    Receivable,
+    WriteOffProposal,
+)
 
 from .returns import csv_return, outcome_rows
 from .world import CITY, PROGRAM
@@ -58,8 +64,13 @@ def test_the_payment_flow_runs_from_the_command_line(people, make_case, tmp_path
     receivable = str(Receivable.objects.get().pk)
     assert run("receivable", "repay", receivable, "--amount", "100.00", "--reference", "缴款书1")\
         .exit_code == 0
-    assert run("receivable", "write-off", receivable, "--approver", "finance", "--reason",
-               "已注销").exit_code == 0
+    assert run("receivable", "write-off", "propose", receivable, "--amount", "200.00",
+               "--reason", "已注销").exit_code == 0
+    proposal = str(WriteOffProposal.objects.get().pk)
+    own = run("receivable", "write-off", "decide", proposal, "--approve", actor="officer")
+    assert own.exit_code == 1 and "wrong_role" in own.output, own.output
+    assert run("receivable", "write-off", "decide", proposal, "--approve", actor="finance")\
+        .exit_code == 0
     listed = run("budget", "list")
     assert listed.exit_code == 0 and "平衡" in listed.output, listed.output
     budget = Budget.objects.get()

@@ -23,6 +23,7 @@ from wengang.payments.models import (
     Payment,
     PaymentBatch,
     Receivable,
+    WriteOffProposal,
 )
 
 from .conftest import CITY, OTHER_CITY, World
@@ -341,6 +342,8 @@ def test_the_budget_chart_shows_paid_reserved_and_available(world, payable, agen
     ("web:console-payment-batch-export", {}),
     ("web:console-account-change-decide", {"outcome": "reject", "note": "测试"}),
     ("web:console-receivable-repay", {"amount_fen": "1.00", "reference": "测试"}),
+    ("web:console-receivable-write-off", {"amount_fen": "1.00", "reason": "测试"}),
+    ("web:console-write-off-decide", {"outcome": "approve", "note": "测试"}),
 ])
 def test_a_denied_user_cannot_pay_by_posting_either(world, payable, change, name, data):
     rule = RULES[name]
@@ -360,3 +363,76 @@ def test_a_denied_user_cannot_pay_by_posting_either(world, payable, change, name
     assert PaymentBatch.objects.get().status == PaymentBatch.Status.DRAFT  # the world's only
     assert AccountChange.objects.get().status == AccountChange.Status.PENDING
     assert {c.state for c in payable if c.refresh_from_db() is None} == {State.PAYABLE}
+
+
+@pytest.fixture
+def owed(world, exported, finance, payable) -> Receivable:
+    """600.00 yuan claimed back from the first paid case."""
+    upload(finance, csv_return(exported, outcome_rows(exported)))
+    return services.raise_receivable(payable[0], actor=world.users["agency"],
+                                     source=Receivable.Source.AUDIT_FINDING, amount_fen=60_000,
+                                     reason="参保人数虚报", due_on=date(2020, 6, 30))
+
+
+def test_a_write_off_is_proposed_by_an_officer_and_approved_by_finance(world, owed, agency,
+                                                                       finance):
+    url = reverse("web:console-receivable-write-off", kwargs={"pk": owed.pk})
+    assert "申请核销" in agency.get(reverse("web:console-receivables")).content.decode()
+    response = agency.post(url, {"amount_fen": "600.01", "reason": "单位已注销"}, follow=True)
+    assert "不超过未结清的 600.00 元" in page_messages(response)
+    response = agency.post(url, {"amount_fen": "600.00", "reason": ""}, follow=True)
+    assert not WriteOffProposal.objects.exists()
+    response = agency.post(url, {"amount_fen": "600.00", "reason": "单位已注销"}, follow=True)
+    assert "已申请核销 600.00 元" in page_messages(response)
+    again = agency.post(url, {"amount_fen": "1.00", "reason": "再次"}, follow=True)
+    assert "已有待批准的核销申请" in page_messages(again)
+    proposal = WriteOffProposal.objects.get()
+    assert agency.post(reverse("web:console-write-off-decide", kwargs={"pk": proposal.pk}),
+                       {"outcome": "approve"}).status_code == 403  # the officer cannot decide
+    page = finance.get(reverse("web:console-receivables")).content.decode()
+    assert f'id="write-off-{proposal.pk}"' in page and "单位已注销" in page
+    decide = reverse("web:console-write-off-decide", kwargs={"pk": proposal.pk})
+    response = finance.post(decide, {"outcome": "approve", "note": "同意"}, follow=True)
+    assert f"核销申请 #{proposal.pk} 已处理" in page_messages(response)
+    owed.refresh_from_db()
+    assert owed.outstanding_fen == 0
+    assert Budget.objects.get(pk=owed.budget_id).written_off_fen == 60_000
+    assert services.check_ledger(Budget.objects.get(pk=owed.budget_id)).balanced
+
+
+def test_finance_rejects_with_a_reason_and_the_officer_may_propose_again(world, owed, agency,
+                                                                         finance):
+    url = reverse("web:console-receivable-write-off", kwargs={"pk": owed.pk})
+    agency.post(url, {"amount_fen": "100.00", "reason": "单位已注销"})
+    proposal = WriteOffProposal.objects.get()
+    decide = reverse("web:console-write-off-decide", kwargs={"pk": proposal.pk})
+    response = finance.post(decide, {"outcome": "reject", "note": ""}, follow=True)
+    assert "驳回须填写理由" in page_messages(response)
+    proposal.refresh_from_db()
+    assert proposal.status == WriteOffProposal.Status.PENDING
+    finance.post(decide, {"outcome": "reject", "note": "尚有财产可供执行"})
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.decision_note) == (WriteOffProposal.Status.REJECTED,
+                                                         "尚有财产可供执行")
+    response = agency.post(url, {"amount_fen": "100.00", "reason": "财产已执行完毕"}, follow=True)
+    assert "已申请核销 100.00 元" in page_messages(response)
+    assert Budget.objects.get(pk=owed.budget_id).written_off_fen == 0
+
+
+def test_write_offs_stay_in_their_region(world, owed, agency):
+    agency.post(reverse("web:console-receivable-write-off", kwargs={"pk": owed.pk}),
+                {"amount_fen": "100.00", "reason": "单位已注销"})
+    proposal = WriteOffProposal.objects.get()
+    other = client_for(world.users["other_agency"])
+    assert other.post(reverse("web:console-receivable-write-off", kwargs={"pk": owed.pk}),
+                      {"amount_fen": "1.00", "reason": "x"}).status_code == 404
+    outsider = User.objects.create_user("finance-jdz", password=None, role=Role.FINANCE,
+                                        region_code=OTHER_CITY)
+    response = client_for(outsider).post(
+        reverse("web:console-write-off-decide", kwargs={"pk": proposal.pk}),
+        {"outcome": "approve", "note": ""})
+    assert response.status_code == 404
+    assert f'id="write-off-{proposal.pk}"' not in client_for(outsider).get(
+        reverse("web:console-receivables")).content.decode()
+    proposal.refresh_from_db()
+    assert proposal.status == WriteOffProposal.Status.PENDING

@@ -25,7 +25,6 @@ from wengang.web.payments import (
     PAYERS,
     PAYMENT_VIEWERS,
     RETURN_FILE_MAX_BYTES,
-    batches_for,
 )
 
 from .auth import allow, user_of
@@ -120,7 +119,8 @@ def _payment(payment: Payment) -> dict:
 
 
 def _batches(request: HttpRequest):
-    return batches_for(user_of(request)).annotate(
+    return PaymentBatch.objects.visible_to(user_of(request)).select_related(
+        "paying_account", "budget").annotate(
         failed=Count("payments", filter=Q(payments__status=Payment.Status.FAILED)))
 
 

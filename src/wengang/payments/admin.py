@@ -11,6 +11,7 @@ from .models import (
     PaymentBatch,
     Receivable,
     ReturnFile,
+    WriteOffProposal,
 )
 
 
@@ -69,3 +70,9 @@ class AccountChangeAdmin(ReadOnly):
 @admin.register(Receivable)
 class ReceivableAdmin(ReadOnly):
     list_display = ("unit", "case", "source", "amount_fen", "settled_fen", "due_on")
+
+
+@admin.register(WriteOffProposal)
+class WriteOffProposalAdmin(ReadOnly):
+    list_display = ("receivable", "amount_fen", "status", "proposed_by", "decided_by")
+    list_filter = ("status",)

@@ -325,18 +325,42 @@ def receivable_repay(receivable_id, amount, reference, actor_name) -> None:
     console.print(f"应追回 #{item.pk}：尚欠 {_yuan(item.outstanding_fen)} 元 / outstanding")
 
 
-@receivable.command("write-off")
+@receivable.group("write-off")
+def write_off() -> None:
+    """Write-offs in two steps: an officer proposes, finance decides (核销)."""
+
+
+@write_off.command("propose")
 @click.argument("receivable_id", type=int)
-@click.option("--approver", "approver_name", required=True, help="Finance user who approves.")
+@click.option("--amount", required=True, help="Yuan, at most what is still owed.")
 @click.option("--reason", required=True)
 @actor_option
 @_errors
-def receivable_write_off(receivable_id, approver_name, reason, actor_name) -> None:
-    """Write off what is still owed, with finance's approval. 核销。"""
+def write_off_propose(receivable_id, amount, reason, actor_name) -> None:
+    """Propose writing off what cannot be recovered (agency). 申请核销。"""
     from .models import Receivable
-    from .receivables import write_off
+    from .receivables import propose_write_off
 
     item = Receivable.objects.select_related("unit").get(pk=receivable_id)
-    entry = write_off(item, actor=_actor(actor_name), approver=_actor(approver_name),
-                      reason=reason)
-    console.print(f"应追回 #{item.pk}：核销 {_yuan(entry.amount_fen)} 元 / written off")
+    proposal = propose_write_off(item, actor=_actor(actor_name), amount_fen=_fen(amount),
+                                 reason=reason)
+    console.print(f"核销申请 #{proposal.pk}：应追回 #{item.pk} 核销 {_yuan(proposal.amount_fen)} 元，"
+                  "待财政批准 / awaiting finance")
+
+
+@write_off.command("decide")
+@click.argument("proposal_id", type=int)
+@click.option("--approve/--reject", required=True)
+@click.option("--note", default="", help="Required to reject: why.")
+@actor_option
+@_errors
+def write_off_decide(proposal_id, approve, note, actor_name) -> None:
+    """Approve (the write-off is entered) or reject a proposal (finance, not the proposer). 批准核销。"""
+    from .models import WriteOffProposal
+    from .receivables import approve_write_off, reject_write_off
+
+    proposal = WriteOffProposal.objects.select_related("receivable__unit").get(pk=proposal_id)
+    actor = _actor(actor_name)
+    proposal = (approve_write_off(proposal, actor=actor, note=note) if approve
+                else reject_write_off(proposal, actor=actor, reason=note))
+    console.print(f"核销申请 #{proposal.pk}：{proposal.get_status_display()} / {proposal.status}")

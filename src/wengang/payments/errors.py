@@ -14,7 +14,8 @@ nothing::
         ├── BankFileInvalid        our own checks of an export failed (a bug: nothing is written)
         ├── ReturnFileRejected     a bank return file is malformed or does not match (with a report)
         ├── AccountChangeRefused   holder name, cooling-off or approver rules not met
-        └── ReceivableError        an amount larger than what is outstanding, a missing reason …
+        └── ReceivableError        an amount larger than what is outstanding, a second open
+                                   write-off proposal, a proposer deciding their own …
 """
 
 from enum import StrEnum

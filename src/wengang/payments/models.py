@@ -9,8 +9,12 @@ Invariants the database holds, not only the code:
   payment per case that is pending, exported or paid (``payment_one_live_per_case``): a case in
   an exported batch cannot enter another unless its payment failed;
 - a receivable is never settled beyond its amount (``receivable_not_oversettled``);
+- a receivable has at most one open write-off proposal, decided by someone other than who
+  proposed it (``write_off_one_open_per_receivable``, ``write_off_decided_by_another``);
 - an account change is decided by someone other than who asked for it.
 """
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +22,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from wengang.cases.models import Case, ReceivingAccount, Unit, region_q
+from wengang.cases.models.case import RegionScopedQuerySet
 from wengang.cases.models.common import AppendOnlyModel, AppendOnlyQuerySet
 from wengang.core.ids import mask_account
 
@@ -91,7 +96,7 @@ class LedgerEntry(AppendOnlyModel):
         RECOVERY = "recovery", _("追回入账（还款或抵扣）")
         WRITE_OFF = "write_off", _("核销")
 
-    MOVES = {
+    MOVES: ClassVar[dict[str, tuple[str, str]]] = {
         Kind.ALLOCATION: (LedgerAccount.FUND, LedgerAccount.AVAILABLE),
         Kind.RESERVATION: (LedgerAccount.AVAILABLE, LedgerAccount.RESERVED),
         Kind.RELEASE: (LedgerAccount.RESERVED, LedgerAccount.AVAILABLE),
@@ -169,6 +174,12 @@ class PayingAccount(models.Model):
         return f"{self.holder_name} {mask_account(self.account_number)}"
 
 
+class PaymentBatchQuerySet(RegionScopedQuerySet):
+    """A batch belongs to the region of its paying account (a city's account pays its counties)."""
+
+    region_field = "paying_account__region_code"
+
+
 class PaymentBatch(models.Model):
     """Payments of one program from one paying account, sent to the bank as one file.
 
@@ -208,6 +219,8 @@ class PaymentBatch(models.Model):
                                        help_text=_("返还金额减去抵扣追回款，即银行文件的金额合计。"))
     csv_sha256 = models.CharField(_("CSV 文件 SHA-256"), max_length=64, blank=True)
     xml_sha256 = models.CharField(_("pain.001 文件 SHA-256"), max_length=64, blank=True)
+
+    objects = PaymentBatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("拨付批次")
@@ -480,3 +493,56 @@ class ReceivableEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_fen} 分"
+
+
+class WriteOffProposal(models.Model):
+    """An officer's proposal to write off (part of) what a receivable still owes (核销申请).
+
+    Two people: an agency officer proposes with a reason, a finance approver other than the
+    proposer approves (the write-off is then entered) or rejects with a reason. One open
+    proposal per receivable, so two approvals cannot write off the same money twice.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待批准")
+        APPROVED = "approved", _("已核销")
+        REJECTED = "rejected", _("不予核销")
+
+    receivable = models.ForeignKey(Receivable, verbose_name=_("应追回款"), on_delete=models.PROTECT,
+                                   related_name="write_off_proposals")
+    amount_fen = models.BigIntegerField(_("核销金额（分）"))
+    reason = models.TextField(_("核销理由"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices,
+                              default=Status.PENDING)
+    proposed_at = models.DateTimeField(_("申请时间"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"),
+                                    on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("批准或驳回时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("批准人"),
+                                   on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    decision_note = models.CharField(_("批准意见或驳回理由"), max_length=200, blank=True)
+    entry = models.OneToOneField(ReceivableEntry, verbose_name=_("核销记录"),
+                                 on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="proposal")
+
+    class Meta:
+        verbose_name = _("核销申请")
+        verbose_name_plural = _("核销申请")
+        ordering = ("proposed_at", "id")
+        constraints = (
+            models.UniqueConstraint(fields=["receivable"], condition=Q(status="pending"),
+                                    name="write_off_one_open_per_receivable"),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="write_off_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, entry__isnull=True)
+                | (Q(status="approved", entry__isnull=False, decided_by__isnull=False)
+                   & ~Q(decided_by=F("proposed_by")))
+                | (Q(status="rejected", entry__isnull=True, decided_by__isnull=False)
+                   & ~Q(decided_by=F("proposed_by"))),
+                name="write_off_decided_by_another"),
+        )
+
+    def __str__(self) -> str:
+        return f"核销申请 #{self.pk} 应追回 #{self.receivable_id} {self.amount_fen} 分 · " \
+               f"{self.get_status_display()}"

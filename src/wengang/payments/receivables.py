@@ -3,8 +3,10 @@
 Raised from an audit finding, an objection upheld after payment or a reversed decision, for
 at most what the case was paid (less what was already claimed). Settled by repayments, by
 offset against a later refund of the same unit (``batches`` takes it from the next payment),
-or written off with a reason by a finance approver other than the officer. Recovered money
-returns to the budget it was paid from (ledger: receivable → available).
+or written off in two steps: an agency officer proposes (amount, reason), a finance approver
+other than the proposer approves or rejects with a reason. Recovered money returns to the
+budget it was paid from (ledger: receivable → available); written-off money goes to
+"written off" (receivable → written off).
 """
 
 from datetime import date
@@ -21,7 +23,7 @@ from wengang.core.money import fen_to_yuan
 
 from . import ledger
 from .errors import ReceivableError
-from .models import LedgerEntry, Payment, Receivable, ReceivableEntry
+from .models import LedgerEntry, Payment, Receivable, ReceivableEntry, WriteOffProposal
 
 
 def _require_agency(actor: User, region_code: str, step: str) -> None:
@@ -94,22 +96,75 @@ def record_repayment(receivable: Receivable, *, actor: User, amount_fen: int,
     return entry
 
 
-def write_off(receivable: Receivable, *, actor: User, approver: User, reason: str) -> ReceivableEntry:
-    """Write off what is still owed (e.g. the unit was dissolved), approved by finance."""
-    _require_agency(actor, receivable.unit.region_code, "核销应追回款")
-    if approver.role != Role.FINANCE or not approver.is_active or approver.pk == actor.pk:
-        raise WrongRole("批准核销", str(approver.role), (str(Role.FINANCE.label),))
-    require_region(approver, receivable.unit.region_code)
+def propose_write_off(receivable: Receivable, *, actor: User, amount_fen: int,
+                      reason: str) -> WriteOffProposal:
+    """Ask finance to write off ``amount_fen`` of what is still owed (e.g. the unit dissolved)."""
+    _require_agency(actor, receivable.unit.region_code, "申请核销")
     if not reason.strip():
-        raise ReasonRequired("核销应追回款 / write off a receivable")
+        raise ReasonRequired("申请核销 / propose a write-off")
     with transaction.atomic():
-        locked, budget = _lock(receivable)
-        amount = locked.amount_fen - locked.settled_fen - locked.earmarked_fen
-        _require_open_amount(locked, amount, "核销")
+        locked, _budget = _lock(receivable)
+        _require_open_amount(locked, amount_fen, "核销")
+        # The partial unique constraint is the guard; this check only gives the clear message.
+        if locked.write_off_proposals.filter(status=WriteOffProposal.Status.PENDING).exists():
+            raise ReceivableError(f"应追回款 #{locked.pk} 已有待批准的核销申请，请先批准或驳回",
+                                  f"receivable {locked.pk} already has an open write-off "
+                                  "proposal: approve or reject it first")
+        return WriteOffProposal.objects.create(
+            receivable=locked, amount_fen=amount_fen, reason=reason, proposed_at=clock.now(),
+            proposed_by=actor)
+
+
+def _require_approver(proposal: WriteOffProposal, actor: User, step: str) -> None:
+    """Finance of the receivable's region, and never the proposer: no one writes off alone."""
+    if actor.role != Role.FINANCE or not actor.is_active:
+        raise WrongRole(step, str(actor.role), (str(Role.FINANCE.label),))
+    if actor.pk == proposal.proposed_by_id:
+        raise ReceivableError("核销须由申请人以外的财政人员批准",
+                              "a write-off is decided by someone other than its proposer")
+    require_region(actor, proposal.receivable.unit.region_code)
+
+
+def _lock_pending(proposal: WriteOffProposal) -> WriteOffProposal:
+    locked = WriteOffProposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status != WriteOffProposal.Status.PENDING:
+        raise ReceivableError(f"核销申请 #{locked.pk} 已{locked.get_status_display()}，不能再处理",
+                              f"write-off proposal {locked.pk} is already {locked.status}")
+    return locked
+
+
+def approve_write_off(proposal: WriteOffProposal, *, actor: User,
+                      note: str = "") -> WriteOffProposal:
+    """Enter the proposed write-off: the amount must still be outstanding when approved."""
+    _require_approver(proposal, actor, "批准核销")
+    with transaction.atomic():
+        locked_receivable, budget = _lock(proposal.receivable)
+        locked = _lock_pending(proposal)
+        # A repayment or an offset may have come in since the proposal: check again.
+        _require_open_amount(locked_receivable, locked.amount_fen, "核销")
         entry = ReceivableEntry.objects.create(
-            receivable=locked, kind=ReceivableEntry.Kind.WRITE_OFF, amount_fen=amount,
-            at=clock.now(), actor=actor, approver=approver, reference=reason[:200])
-        Receivable.objects.filter(pk=locked.pk).update(settled_fen=F("settled_fen") + amount)
-        ledger.post(budget, LedgerEntry.Kind.WRITE_OFF, amount, actor=actor, receivable=locked,
-                    note=reason[:200])
-    return entry
+            receivable=locked_receivable, kind=ReceivableEntry.Kind.WRITE_OFF,
+            amount_fen=locked.amount_fen, at=clock.now(), actor=locked.proposed_by,
+            approver=actor, reference=locked.reason[:200])
+        Receivable.objects.filter(pk=locked_receivable.pk).update(
+            settled_fen=F("settled_fen") + locked.amount_fen)
+        ledger.post(budget, LedgerEntry.Kind.WRITE_OFF, locked.amount_fen, actor=actor,
+                    receivable=locked_receivable, note=locked.reason[:200])
+        locked.status, locked.entry = WriteOffProposal.Status.APPROVED, entry
+        locked.decided_at, locked.decided_by, locked.decision_note = clock.now(), actor, note[:200]
+        locked.save(update_fields=["status", "entry", "decided_at", "decided_by", "decision_note"])
+    return locked
+
+
+def reject_write_off(proposal: WriteOffProposal, *, actor: User, reason: str) -> WriteOffProposal:
+    """Refuse the write-off with a reason; the officer may propose again."""
+    _require_approver(proposal, actor, "驳回核销")
+    if not reason.strip():
+        raise ReasonRequired("驳回核销 / reject a write-off")
+    with transaction.atomic():
+        locked = _lock_pending(proposal)
+        locked.status = WriteOffProposal.Status.REJECTED
+        locked.decided_at, locked.decided_by = clock.now(), actor
+        locked.decision_note = reason[:200]
+        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    return locked

@@ -234,6 +234,23 @@ class RepaymentForm(forms.Form):
     reference = forms.CharField(label=_("缴款凭证号"), max_length=200)
 
 
+class WriteOffProposalForm(forms.Form):
+    amount_fen = YuanField(label=_("核销金额（元）"))
+    reason = forms.CharField(label=_("核销理由"), max_length=2000)
+
+
+class WriteOffDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("处理结果"), choices=(("approve", _("批准核销")),
+                                                          ("reject", _("驳回"))))
+    note = forms.CharField(label=_("批准意见或驳回理由"), max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == "reject" and not data.get("note", "").strip():
+            self.add_error("note", _("驳回须填写理由。"))
+        return data
+
+
 class AccountChangeRequestForm(forms.Form):
     """The enterprise's new receiving account; the service checks the number and the holder."""
 

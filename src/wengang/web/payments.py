@@ -1,5 +1,6 @@
 """Payments (拨付) in the staff console: budgets, payment batches and their bank files,
-reconciliation of the bank's return files, failed payments, account changes, receivables.
+reconciliation of the bank's return files, failed payments, account changes, receivables and
+their two-person write-offs (an officer proposes, finance decides).
 
 Every step is a ``payments.services`` call, which checks role, region, status and money again;
 the views only load what the user's region holds (404 otherwise), call one service and say what
@@ -34,6 +35,7 @@ from wengang.payments.models import (
     PaymentBatch,
     Receivable,
     ReturnFile,
+    WriteOffProposal,
 )
 
 from .access import XLSX, in_region_of, staff_only
@@ -45,6 +47,8 @@ from .forms import (
     ReasonForm,
     RepaymentForm,
     ReturnUploadForm,
+    WriteOffDecisionForm,
+    WriteOffProposalForm,
 )
 
 PAGE_SIZE = 50
@@ -60,13 +64,9 @@ account changes and records repayments."""
 BANK_FILES = {"csv": "text/csv; charset=utf-8", "pain001": "application/xml"}
 
 
-def batches_for(user: User) -> QuerySet:
-    return in_region_of(user, PaymentBatch.objects.select_related("paying_account", "budget"),
-                        "paying_account__region_code")
-
-
 def _batch_for(user: User, pk: int) -> PaymentBatch:
-    batch = batches_for(user).filter(pk=pk).first()
+    batch = (PaymentBatch.objects.visible_to(user).select_related("paying_account", "budget")
+             .filter(pk=pk).first())
     if batch is None:
         raise Http404("payment batch")
     return batch
@@ -93,7 +93,8 @@ def home(request: HttpRequest) -> HttpResponse:
     cases = Case.objects.visible_to(user)
     payable = list(cases.payable().filter(amount_fen__gt=0).order_by().values("program")
                    .annotate(n=Count("pk"), total=Sum("amount_fen")).order_by("program"))
-    listed = batches_for(user).annotate(failed=Count("payments", filter=Q(
+    listed = PaymentBatch.objects.visible_to(user).select_related(
+        "paying_account", "budget").annotate(failed=Count("payments", filter=Q(
         payments__status=Payment.Status.FAILED))).order_by("-id")
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     budgets = list(in_region_of(user, Budget.objects.all()).order_by("-year", "program",
@@ -275,13 +276,14 @@ def returns(request: HttpRequest) -> HttpResponse:
         "failed": applied.payments.filter(status=Payment.Status.FAILED)
         .select_related("unit").order_by("batch_id", "sequence") if applied else [],
         "files": ReturnFile.objects.filter(
-            payments__in=Payment.objects.filter(batch__in=batches_for(user))).distinct()
+            payments__batch__in=PaymentBatch.objects.visible_to(user)).distinct()
         .order_by("-applied_at", "-id")[:50],
     }, status=status)
 
 
 def _failed_payments(user: User) -> QuerySet:
-    return (Payment.objects.filter(batch__in=batches_for(user), status=Payment.Status.FAILED)
+    return (Payment.objects.filter(batch__in=PaymentBatch.objects.visible_to(user),
+                                   status=Payment.Status.FAILED)
             .select_related("unit", "batch", "return_file").order_by("-settled_at", "-id"))
 
 
@@ -353,13 +355,26 @@ def _receivables(user: User) -> QuerySet:
                         "unit__region_code")
 
 
+def _proposals(user: User) -> QuerySet:
+    return in_region_of(user, WriteOffProposal.objects.select_related(
+        "receivable__unit", "proposed_by", "decided_by"), "receivable__unit__region_code")
+
+
 @staff_only(*PAYMENT_VIEWERS)
 def receivables(request: HttpRequest) -> HttpResponse:
-    listed = _receivables(request.user).order_by("due_on", "id")
+    user = request.user
+    pending = Q(write_off_proposals__status=WriteOffProposal.Status.PENDING)
+    listed = _receivables(user).annotate(
+        open_proposal=Count("write_off_proposals", filter=pending)).order_by("due_on", "id")
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/console/payments/receivables.html", {
         "page": page, "form": RepaymentForm(), "today": clock.today(),
-        "can_record": request.user.role == Role.AGENCY})
+        "can_record": user.role == Role.AGENCY, "can_decide": user.role == Role.FINANCE,
+        "pending": _proposals(user).filter(status=WriteOffProposal.Status.PENDING)
+        .order_by("proposed_at", "id"),
+        "decided": _proposals(user).exclude(status=WriteOffProposal.Status.PENDING)
+        .order_by("-decided_at", "-id")[:20],
+    })
 
 
 @staff_only(Role.AGENCY)
@@ -383,4 +398,51 @@ def repay(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已登记缴回 %(amount)s 元。") % {
             "amount": fen_to_yuan(form.cleaned_data["amount_fen"], grouping=True)})
+    return redirect("web:console-receivables")
+
+
+@staff_only(Role.AGENCY)
+@require_POST
+def propose_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    receivable = _receivables(request.user).filter(pk=pk).first()
+    if receivable is None:
+        raise Http404("receivable")
+    form = WriteOffProposalForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("web:console-receivables")
+    try:
+        proposal = services.propose_write_off(receivable, actor=request.user,
+                                              amount_fen=form.cleaned_data["amount_fen"],
+                                              reason=form.cleaned_data["reason"])
+    except CaseError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("已申请核销 %(amount)s 元（申请 #%(pk)d），待财政批准。") % {
+            "amount": fen_to_yuan(proposal.amount_fen, grouping=True), "pk": proposal.pk})
+    return redirect("web:console-receivables")
+
+
+@staff_only(Role.FINANCE)
+@require_POST
+def decide_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposals(request.user).filter(pk=pk).first()
+    if proposal is None:
+        raise Http404("write-off proposal")
+    form = WriteOffDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择批准或驳回；驳回须填写理由。"))
+        return redirect("web:console-receivables")
+    note = form.cleaned_data["note"]
+    try:
+        if form.cleaned_data["outcome"] == "approve":
+            services.approve_write_off(proposal, actor=request.user, note=note)
+        else:
+            services.reject_write_off(proposal, actor=request.user, reason=note)
+    except CaseError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("核销申请 #%(pk)d 已处理。") % {"pk": proposal.pk})
     return redirect("web:console-receivables")

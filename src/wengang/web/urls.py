@@ -107,6 +107,10 @@ urlpatterns = [
     path("console/payments/receivables/", payments.receivables, name="console-receivables"),
     path("console/payments/receivables/<int:pk>/repay/", payments.repay,
          name="console-receivable-repay"),
+    path("console/payments/receivables/<int:pk>/write-off/", payments.propose_write_off,
+         name="console-receivable-write-off"),
+    path("console/payments/write-offs/<int:pk>/decide/", payments.decide_write_off,
+         name="console-write-off-decide"),
 
     path("console/oversight/holds/", oversight.risk_holds, name="console-risk-holds"),
     path("console/oversight/holds/sweep/", oversight.sweep_holds,
