@@ -95,17 +95,17 @@ def _count(path: Path) -> int:
 def _record(options, rows: dict[str, int], steps: list[Step]) -> None:
     lines = [
         "",
-        f"## Person screening: {rows['course_completions']:,} course completions and "
-        f"{rows['certificates']:,} certificates (`bench/bench_screen_persons.py`)",
+        (f"## Person screening: {rows['course_completions']:,} course completions and "
+         f"{rows['certificates']:,} certificates (`bench/bench_screen_persons.py`)"),
         "",
-        f"Issue 11 target: ≤ 60 s and ≤ 6 GB on this machine. {datetime.now():%Y-%m-%d %H:%M}, "
-        f"{machine()}; the 2 CPUs are shared with other agents' work (load below). Inputs: "
-        f"Parquet feed folder, {rows['trainees']:,} trainees, {rows['training_rosters']:,} roster "
-        f"person-months, {rows['paid_subsidies']:,} paid subsidies; three programs "
-        "(training-online-2020, training-onjob-2020, training-certificate-2024), result as "
-        "Parquet. "
-        f"Command: `.venv/bin/python bench/bench_screen_persons.py --completions "
-        f"{options.completions} --certificates {options.certificates}`.",
+        (f"Issue 11 target: ≤ 60 s and ≤ 6 GB on this machine. {datetime.now():%Y-%m-%d %H:%M}, "
+         f"{machine()}; the 2 CPUs are shared with other agents' work (load below). Inputs: "
+         f"Parquet feed folder, {rows['trainees']:,} trainees, {rows['training_rosters']:,} roster "
+         f"person-months, {rows['paid_subsidies']:,} paid subsidies; three programs "
+         "(training-online-2020, training-onjob-2020, training-certificate-2024), result as "
+         "Parquet. "
+         f"Command: `.venv/bin/python bench/bench_screen_persons.py --completions "
+         f"{options.completions} --certificates {options.certificates}`."),
         "",
         "| step | wall | CPU (user+sys) | peak RSS | load at start | note |",
         "|---|---:|---:|---:|---:|---|",

@@ -164,8 +164,14 @@ def source_options(function):
               help="Result file: .csv or .parquet; the run record is written beside it.")
 def screen(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pairs, out) -> None:
     """Screen every unit under each program (政策找企业). 比对筛查。"""
-    from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
-                               TimeElapsedColumn)
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from wengang.core.errors import CoreError
     from wengang.screening import screen as run_screening
@@ -201,8 +207,14 @@ def screen(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pair
 def screen_persons(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pairs,
                    out) -> None:
     """Screen training records under skills-training programs. 培训补贴比对筛查。"""
-    from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
-                               TimeElapsedColumn)
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from wengang.core.errors import CoreError
     from wengang.screening.persons import screen_persons as run_screening

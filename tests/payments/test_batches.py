@@ -129,7 +129,7 @@ def test_approval_is_for_finance(people, fund, make_case):
 
 
 def test_export_writes_checked_files_and_records_their_fingerprints(exported):
-    batch, cases, export = exported
+    batch, _cases, export = exported
     assert batch.status == PaymentBatch.Status.EXPORTED and export.first
     xml, csv = export.xml_path.read_bytes(), export.csv_path.read_bytes()
     assert bankfiles.check_pain001(xml) == []

@@ -56,7 +56,7 @@ def test_the_same_file_applied_twice_changes_nothing_the_second_time(people, exp
 
 
 def test_returns_may_come_in_parts(people, exported):
-    batch, cases, _ = exported
+    batch, _cases, _ = exported
     rows = outcome_rows(batch)
     services.apply_return(csv_return(batch, rows[:1]), name="part 1", actor=people.agency)
     assert PaymentBatch.objects.get(pk=batch.pk).status == PaymentBatch.Status.EXPORTED

@@ -33,7 +33,7 @@ RESULT_COLUMNS = ("uscc", "program", "eligible", "amount_fen", "size", "route", 
 """The columns of a result table (``results_sql``), in order."""
 
 
-def _name_sql(resolved: ResolvedProgram, extra: dict[str, str]):
+def placeholder_sql(resolved: ResolvedProgram, extra: dict[str, str]):
     """How a template placeholder is read: derived SQL, a parameter literal, or a column."""
     def value_of(name: str) -> str:
         if name in extra:
@@ -106,8 +106,8 @@ def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
     """The result columns of program ``n``, over a row of ``_decided_sql`` (plus ``k<n>``)."""
     resolved = programs[n]
     program = resolved.program
-    value_of = _name_sql(resolved, {"amount": _amount_sql(resolved)})
-    value_if_eligible = _name_sql(resolved, {"amount": f"f.a{n}"})  # computed once, in ``a<n>``
+    value_of = placeholder_sql(resolved, {"amount": _amount_sql(resolved)})
+    value_if_eligible = placeholder_sql(resolved, {"amount": f"f.a{n}"})  # computed once, in ``a<n>``
     # The ids in sorted order, joined and split: no per-row sort or lambda.
     failed = (f"CASE WHEN f.e{n} THEN []::VARCHAR[] ELSE string_split(concat_ws(';', " + ", ".join(
         f"CASE WHEN NOT f.r{n}_{rule_id} THEN '{rule_id}' END"

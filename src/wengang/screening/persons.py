@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Self
 
 import duckdb
 
@@ -30,10 +31,10 @@ from wengang.feeds import FEEDS
 from wengang.feeds.engine import Engine
 from wengang.feeds.snapshots import write_parquet
 from wengang.policy import PolicySet, ResolvedProgram, load_policy
-from wengang.policy.expressions import literal, to_sql
 from wengang.policy.templates import quote, template_sql
 
 from .errors import InputError, OutputError
+from .evaluate import placeholder_sql
 from .inputs import FeedSource, register_views, sha256_file
 from .persons_features import SUBJECT_FEEDS, SUBJECT_SQL, prior_payments_sql
 from .run import Progress, Steps, region_prefix
@@ -122,7 +123,7 @@ class PersonScreening:
     def close(self) -> None:
         self.engine.close()
 
-    def __enter__(self) -> "PersonScreening":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -215,24 +216,6 @@ def _named(programs: list[ResolvedProgram], attribute: str) -> str:
         for rank, r in enumerate(programs)) + " END"
 
 
-def _value_of(resolved: ResolvedProgram, extra: dict[str, str]):
-    """How a template placeholder is read: derived SQL, a parameter literal, or a column."""
-    def value_of(name: str) -> str:
-        if name in extra:
-            return extra[name]
-        if name in resolved.derived_sql:
-            return f"({resolved.derived_sql[name]})"
-        if name in resolved.parameters:
-            return to_sql(literal(resolved.parameters[name]))
-        if name.endswith("_fen") and name[:-4] in resolved.parameters:
-            return str(int(resolved.parameters[name[:-4]] * 100))
-        if name in ("assessment_year", "refund_year"):
-            return str(getattr(resolved.program, name))
-        return f"f.{name}"
-
-    return value_of
-
-
 def _limit_sql(resolved: ResolvedProgram, features: str, passes: str) -> tuple[str, str]:
     """(FROM clause with ``limit_rank``/``limit_prior``, the limit's rule condition)."""
     limit = resolved.program.limit
@@ -269,7 +252,7 @@ def person_program_sql(resolved: ResolvedProgram, *, features: str, rank: int) -
     inner = f"SELECT f.*, {checks} FROM {features} f" if checks else f"SELECT * FROM {features}"
     ranked, limit_ok = _limit_sql(resolved, inner, passes)
     amount_fen = f"CAST(floor(({resolved.amount_sql}) + 0.5) AS BIGINT)"
-    value_of = _value_of(resolved, {"amount": amount_fen, "limit_rank": "f.limit_rank",
+    value_of = placeholder_sql(resolved, {"amount": amount_fen, "limit_rank": "f.limit_rank",
                                     "limit_prior": "f.limit_prior"})
     failing = [(rule.id, f"NOT f.r_{rule.id}", rule.fail) for rule in rules]
     if program.limit:

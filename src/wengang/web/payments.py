@@ -76,6 +76,13 @@ def _refused(request: HttpRequest, error: CaseError) -> None:
     messages.error(request, str(error))
 
 
+def _form_refused(request: HttpRequest, form) -> None:
+    """Each problem of a form that did not validate, as a message on the page it returns to."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
 def budget_chart(budgets: list[Budget]) -> dict:
     """Paid, reserved and available per budget, in yuan (a chart is an edge: yuan there)."""
     def yuan(fen: int) -> float:
@@ -385,9 +392,7 @@ def repay(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("receivable")
     form = RepaymentForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _form_refused(request, form)
         return redirect("web:console-receivables")
     try:
         services.record_repayment(receivable, actor=request.user,
@@ -409,9 +414,7 @@ def propose_write_off(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("receivable")
     form = WriteOffProposalForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _form_refused(request, form)
         return redirect("web:console-receivables")
     try:
         proposal = services.propose_write_off(receivable, actor=request.user,
