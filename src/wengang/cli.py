@@ -6,6 +6,7 @@ errors to a clear message and a non-zero exit code.
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -108,6 +109,30 @@ def import_(feed_dir, store_dir, report_path) -> None:
     console.print(snapshot.summary_table())
 
 
+@contextmanager
+def _screening_progress(title: str):
+    """A progress bar for a screening command: yields (the screening's progress callback, the
+    call that says the result is being written). Writing is about a fifth of a run."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TaskProgressColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task(title, total=1.0)
+        yield (lambda label, done: progress.update(task, description=label,
+                                                   completed=0.8 * done),
+               lambda: progress.update(task, description="写出结果 / writing the result",
+                                       completed=0.8))
+        progress.update(task, completed=1.0)
+
+
 def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
     settings = {}
     for pair in pairs:
@@ -164,33 +189,18 @@ def source_options(function):
               help="Result file: .csv or .parquet; the run record is written beside it.")
 def screen(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pairs, out) -> None:
     """Screen every unit under each program (政策找企业). 比对筛查。"""
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        SpinnerColumn,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from wengang.core.errors import CoreError
     from wengang.screening import screen as run_screening
     from wengang.screening.summary import screening_summary
 
     try:
         source = _feed_source(feeds_dir, snapshot_id, store_dir)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                      TaskProgressColumn(), TimeElapsedColumn(), console=console,
-                      transient=True) as progress:
-            # Writing the result is about a fifth of a run: the screening fills the rest.
-            task = progress.add_task("比对筛查 / screening", total=1.0)
+        with _screening_progress("比对筛查 / screening") as (screened, writing):
             run = run_screening(source, programs=list(programs), as_of=as_of.date(),
                                 region_code=region_code, settings=_settings(pairs),
-                                progress=lambda label, done: progress.update(
-                                    task, description=label, completed=0.8 * done))
-            progress.update(task, description="写出结果 / writing the result", completed=0.8)
+                                progress=screened)
+            writing()
             record = run.write(out)
-            progress.update(task, completed=1.0)
     except CoreError as error:
         console.print(f"[red]{error}[/red]")
         sys.exit(1)
@@ -207,33 +217,19 @@ def screen(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pair
 def screen_persons(feeds_dir, snapshot_id, store_dir, programs, as_of, region_code, pairs,
                    out) -> None:
     """Screen training records under skills-training programs. 培训补贴比对筛查。"""
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        SpinnerColumn,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from wengang.core.errors import CoreError
     from wengang.screening.persons import screen_persons as run_screening
     from wengang.screening.persons_summary import person_screening_summary
 
     try:
         source = _feed_source(feeds_dir, snapshot_id, store_dir)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                      TaskProgressColumn(), TimeElapsedColumn(), console=console,
-                      transient=True) as progress:
-            task = progress.add_task("培训补贴筛查 / screening persons", total=1.0)
+        with _screening_progress("培训补贴筛查 / screening persons") as (screened, writing):
             run = run_screening(source, programs=list(programs), as_of=as_of.date(),
                                 region_code=region_code, settings=_settings(pairs),
-                                progress=lambda label, done: progress.update(
-                                    task, description=label, completed=0.8 * done))
+                                progress=screened)
             with run:
-                progress.update(task, description="写出结果 / writing the result", completed=0.8)
+                writing()
                 record = run.write(out)
-                progress.update(task, completed=1.0)
                 summary = person_screening_summary(run)
     except CoreError as error:
         console.print(f"[red]{error}[/red]")
