@@ -92,28 +92,37 @@ def _count(path: Path) -> int:
     return duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
 
 
+START, END = "<!-- bench_screen_persons:start -->", "<!-- bench_screen_persons:end -->"
+
+
 def _record(options, rows: dict[str, int], steps: list[Step]) -> None:
-    lines = [
-        "",
-        (f"## Person screening: {rows['course_completions']:,} course completions and "
-         f"{rows['certificates']:,} certificates (`bench/bench_screen_persons.py`)"),
-        "",
-        (f"Issue 11 target: ≤ 60 s and ≤ 6 GB on this machine. {datetime.now():%Y-%m-%d %H:%M}, "
-         f"{machine()}; the 2 CPUs are shared with other agents' work (load below). Inputs: "
-         f"Parquet feed folder, {rows['trainees']:,} trainees, {rows['training_rosters']:,} roster "
-         f"person-months, {rows['paid_subsidies']:,} paid subsidies; three programs "
-         "(training-online-2020, training-onjob-2020, training-certificate-2024), result as "
-         "Parquet. "
-         f"Command: `.venv/bin/python bench/bench_screen_persons.py --completions "
-         f"{options.completions} --certificates {options.certificates}`."),
-        "",
-        "| step | wall | CPU (user+sys) | peak RSS | load at start | note |",
-        "|---|---:|---:|---:|---:|---|",
-        *(f"| {s.name} | {s.seconds:.1f} s | {s.cpu_seconds:.1f} s | "
-          f"{s.peak_bytes / 2**30:.2f} GB | {s.load} | {s.note or ''} |" for s in steps),
-    ]
-    with BENCHMARKS.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    """Add this run's rows to the table between the markers in BENCHMARKS.md (made, below the
+    person-screening notes, on the first run): each run is one dated row per step, so runs
+    made unattended pile up in one table rather than in new sections."""
+    when = datetime.now().strftime("%Y-%m-%d %H:%M")
+    inputs = (f"{rows['course_completions']:,} completions, {rows['certificates']:,} certificates, "
+              f"{rows['trainees']:,} trainees")
+    new_rows = [f"| {when} | {s.name} | {s.seconds:.1f} s | {s.cpu_seconds:.1f} s | "
+                f"{s.peak_bytes / 2**30:.2f} GB | {s.load} | {inputs}; {s.note or ''} |"
+                for s in steps]
+    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        section, after = rest.split(END, 1)
+        table = section.rstrip("\n") + "\n" + "\n".join(new_rows) + "\n"
+    else:
+        before, after = text.rstrip() + "\n\n", "\n"
+        table = "\n".join([
+            "",
+            (f"Runs recorded by `bench/bench_screen_persons.py` ({machine()}; command "
+             f"`.venv/bin/python bench/bench_screen_persons.py --completions "
+             f"{options.completions} --certificates {options.certificates}`; three programs, "
+             "result as Parquet; the 2 CPUs may be shared, see the load):"),
+            "",
+            "| date | step | wall | CPU (user+sys) | peak RSS | load at start | note |",
+            "|---|---|---:|---:|---:|---:|---|",
+            *new_rows]) + "\n"
+    BENCHMARKS.write_text(before + START + table + END + after, encoding="utf-8")
 
 
 if __name__ == "__main__":

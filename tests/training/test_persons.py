@@ -155,3 +155,54 @@ def test_a_region_file_sets_the_city_s_online_training_standard(tmp_path):
         run.write(tmp_path / "persons.csv")
     [row] = _rows(tmp_path / "persons.csv")
     assert row["amount"] == "150.00" and "按课程计：1 课程 × 150.00 元 = 150.00 元" in row["explanation"]
+
+
+@pytest.mark.parametrize("program", ["training-online-2020", "training-certificate-2024"])
+def test_a_subject_read_by_two_programs_decides_each_as_when_alone(tmp_path, program):
+    # Two programs of one subject share a stored features table; a program alone reads its
+    # features query directly (and, with a limit, unsorted): the rows must not depend on which.
+    from wengang.policy import SHIPPED, load_policy
+
+    local = tmp_path / "policy"
+    (local / "programs").mkdir(parents=True)
+    text = (SHIPPED / "programs" / f"{program}.yaml").read_text(encoding="utf-8")
+    (local / "programs" / "training-copy-2020.yaml").write_text(
+        text.replace(f"id: {program}", "id: training-copy-2020"), encoding="utf-8")
+    policy = load_policy(local)
+    folder = write_training_feeds(tmp_path / "feeds", CASE)
+    outputs = {}
+    for name, programs in (("alone", [program]), ("shared", [program, "training-copy-2020"])):
+        with screen_persons(folder_source(folder), programs=programs, as_of=AS_OF,
+                            region_code="360100", policy=policy) as run:
+            run.write(tmp_path / f"{name}.csv")
+        outputs[name] = _rows(tmp_path / f"{name}.csv")
+    shared = [row for row in outputs["shared"] if row["program"] == program]
+    copied = [{**row, "program": program} for row in outputs["shared"] if row["program"] == "training-copy-2020"]
+    assert outputs["alone"] and shared == outputs["alone"] == copied
+
+
+def test_a_features_query_keeps_only_the_keys_and_the_features_its_programs_name():
+    from wengang.policy import load_policy
+    from wengang.screening.persons import features_named, person_program_sql
+
+    policy = load_policy()
+    online = policy.resolve("training-online-2020", on=AS_OF, region_code="360100", settings={})
+    certificate = policy.resolve("training-certificate-2024", on=AS_OF, region_code="360100",
+                                 settings={})
+    online_reads = features_named("course_completion", [person_program_sql(online, features="f", rank=0)])
+    assert {"completed_year", "earlier_platform", "hours", "platform"} <= set(online_reads)
+    assert not {"insured_months", "occupation_code", "completed_on", "limit_date"} & set(online_reads)
+    # A limit ranks rows by their date: the certificates' query keeps it.
+    assert "limit_date" in features_named(
+        "certificate", [person_program_sql(certificate, features="f", rank=0)])
+
+
+@pytest.mark.parametrize("fen", [0, 1, 9, 10, 99, 100, 105, 1234, 99999, 123456789012, -1, -150])
+def test_amounts_are_printed_as_printf_would(fen):
+    import duckdb
+
+    from wengang.screening.persons import _yuan_sql
+
+    sql = f"SELECT {_yuan_sql('x')}, printf('%d.%02d', x // 100, x % 100) FROM (SELECT ?::BIGINT AS x)"
+    cast, printed = duckdb.execute(sql, [fen]).fetchall()[0]
+    assert cast == printed

@@ -16,6 +16,7 @@ unique key; Parquet written in fixed row groups).
 import json
 import os
 import platform
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from wengang.feeds import FEEDS
 from wengang.feeds.engine import Engine
 from wengang.feeds.snapshots import write_parquet
 from wengang.policy import PolicySet, ResolvedProgram, load_policy
+from wengang.policy.subjects import SUBJECTS
 from wengang.policy.templates import quote, template_sql
 
 from .errors import InputError, OutputError
@@ -152,20 +154,32 @@ def screen_persons(source: FeedSource, *, programs: list[str], as_of: date, regi
             params = {"as_of": as_of, "region_prefix": region_prefix(region_code)}
             engine.run(f"CREATE OR REPLACE TEMP TABLE {PERSON_RESULT_TABLE} AS "
                        f"SELECT * FROM ({_EMPTY_RESULT}) WHERE false")
-            built: set[str] = set()
+            built: dict[str, str] = {}
             # A subject's features exist only from its first program to its last: ten million
-            # completions and a million certificates never sit in memory together.
+            # completions and a million certificates never sit in memory together. A subject
+            # read by one program only is not stored at all: its sorted query feeds that
+            # program's rows directly (one copy of ten million rows fewer).
             for rank, r in enumerate(resolved):
-                subject, features = r.program.subject, f"wg_pf_{r.program.subject}"
+                subject = r.program.subject
+                readers = [other for other in resolved if other.program.subject == subject]
                 if subject not in built:
                     step(f"计算特征 / features of {subject}")
-                    _execute(engine, SUBJECT_SQL[subject](features), params, source)
-                    built.add(subject)
+                    columns = features_named(subject, [person_program_sql(other, features="f", rank=0)
+                                                       for other in readers])
+                    if len(readers) == 1:
+                        # A limit ranks the rows and sorts its result itself: no sort before.
+                        query = SUBJECT_SQL[subject](columns, ordered=r.program.limit is None)
+                        built[subject] = f"({query})"
+                    else:
+                        query = SUBJECT_SQL[subject](columns)
+                        built[subject] = f"wg_pf_{subject}"
+                        _execute(engine, f"CREATE OR REPLACE TEMP TABLE {built[subject]} AS {query}",
+                                 params, source)
                 step(f"逐项目判定 / evaluating {r.id}")
                 _execute(engine, f"INSERT INTO {PERSON_RESULT_TABLE} "
-                         + person_program_sql(r, features=features, rank=rank), {}, source)
-                if all(other.program.subject != subject for other in resolved[rank + 1:]):
-                    engine.run(f"DROP TABLE {features}")
+                         + person_program_sql(r, features=built[subject], rank=rank), params, source)
+                if r is readers[-1] and len(readers) > 1:
+                    engine.run(f"DROP TABLE {built[subject]}")
             step("核对输入指纹 / hashing inputs")
             hashes = source.hashes()
     except BaseException:
@@ -173,6 +187,15 @@ def screen_persons(source: FeedSource, *, programs: list[str], as_of: date, regi
         raise
     return PersonScreening(engine=engine, source=source, programs=resolved, as_of=as_of,
                            region_code=region_code, settings=settings, input_hashes=hashes)
+
+
+def features_named(subject: str, program_sqls: list[str]) -> list[str]:
+    """The features of ``subject`` (and ``limit_date``) that the programs' SQL names: all its
+    features query must keep. A name that only looks like a reference (in a template's text)
+    keeps a column in vain; a feature that is read is always named."""
+    names = [*SUBJECTS[subject].features, "limit_date"]
+    return [name for name in names
+            if any(re.search(rf"\b{name}\b", sql) for sql in program_sqls)]
 
 
 def _check_subjects(resolved: list[ResolvedProgram], source: FeedSource) -> None:
@@ -252,20 +275,26 @@ def person_program_sql(resolved: ResolvedProgram, *, features: str, rank: int) -
     inner = f"SELECT f.*, {checks} FROM {features} f" if checks else f"SELECT * FROM {features}"
     ranked, limit_ok = _limit_sql(resolved, inner, passes)
     amount_fen = f"CAST(floor(({resolved.amount_sql}) + 0.5) AS BIGINT)"
-    value_of = placeholder_sql(resolved, {"amount": amount_fen, "limit_rank": "f.limit_rank",
-                                    "limit_prior": "f.limit_prior"})
+    limits = {"limit_rank": "f.limit_rank", "limit_prior": "f.limit_prior"}
+    value_of = placeholder_sql(resolved, {"amount": amount_fen, **limits})
+    # An eligible row's amount is computed once (``f.amount_if_eligible``), for its column and
+    # its explanation.
+    value_if_eligible = placeholder_sql(resolved, {"amount": "f.amount_if_eligible", **limits})
     failing = [(rule.id, f"NOT f.r_{rule.id}", rule.fail) for rule in rules]
     if program.limit:
         failing.append((program.limit.rule, "NOT f.r_limit", program.limit.fail))
-    failed = ("list_sort(list_filter([" + ", ".join(
-        f"CASE WHEN {condition} THEN {quote(rule_id)} END" for rule_id, condition, _ in failing)
-        + "], lambda x: x IS NOT NULL))") if failing else "[]::VARCHAR[]"
+    # The ids in sorted order, joined and split: no per-row sort or lambda. A row that is not
+    # eligible fails at least one of them.
+    failed = ("CASE WHEN f.eligible THEN []::VARCHAR[] ELSE string_split(concat_ws(';', "
+              + ", ".join(f"CASE WHEN {condition} THEN {quote(rule_id)} END"
+                          for rule_id, condition, _ in sorted(failing, key=lambda f: f[0])) + "), ';') END"
+              ) if failing else "[]::VARCHAR[]"
     reasons = "concat_ws('；', " + ", ".join(
         f"CASE WHEN {condition} THEN {template_sql(fail, value_of)} END"
         for _, condition, fail in failing) + ")" if failing else "''"
-    passed = [template_sql(rule.passed, value_of) for rule in rules if rule.passed]
+    passed = [template_sql(rule.passed, value_if_eligible) for rule in rules if rule.passed]
     eligible_text = "concat_ws('；', " + ", ".join(
-        [template_sql(program.amount_explanation, value_of), *passed]) + ")"
+        [template_sql(program.amount_explanation, value_if_eligible), *passed]) + ")"
     return f"""
     SELECT
         {int(rank)}::SMALLINT                             AS program_rank,
@@ -275,12 +304,13 @@ def person_program_sql(resolved: ResolvedProgram, *, features: str, rank: int) -
         f.uscc,
         f.region_code,
         f.eligible,
-        CASE WHEN f.eligible THEN {amount_fen} ELSE 0 END AS amount_fen,
+        CASE WHEN f.eligible THEN f.amount_if_eligible ELSE 0 END AS amount_fen,
         {failed}                                          AS failed,
         CASE WHEN f.eligible THEN '符合条件：' || {eligible_text}
              ELSE '不符合条件：' || {reasons} END         AS explanation
-    FROM (SELECT *, passes AND r_limit AS eligible
-          FROM (SELECT *, {limit_ok} AS r_limit FROM {ranked})) f
+    FROM (SELECT *, CASE WHEN eligible THEN {amount_fen} END AS amount_if_eligible
+          FROM (SELECT *, passes AND r_limit AS eligible
+                FROM (SELECT *, {limit_ok} AS r_limit FROM {ranked}))) f
     {"ORDER BY f.person_key, f.record" if program.limit else ""}
     """
 
@@ -298,11 +328,20 @@ def person_output_sql(table: str, programs: list[ResolvedProgram]) -> str:
            record, resident_id, coalesce(uscc, '') AS uscc, region_code,
            {_named(programs, "beneficiary")} AS beneficiary,
            CASE WHEN eligible THEN 'true' ELSE 'false' END        AS eligible,
-           printf('%d.%02d', amount_fen // 100, amount_fen % 100)  AS amount,
+           {_yuan_sql("amount_fen")}                               AS amount,
            array_to_string(failed, ';')                            AS failed,
            explanation
     FROM {table}
     """
+
+
+def _yuan_sql(fen: str) -> str:
+    """Fen as yuan with 2 decimals (``1234`` → ``12.34``): the bytes of
+    ``printf('%d.%02d', fen // 100, fen % 100)``, by casts (a fraction of printf's cost) for
+    the amounts that occur, printf kept for a negative one."""
+    return (f"CASE WHEN {fen} >= 0 THEN CAST({fen} // 100 AS VARCHAR) "
+            f"|| CASE WHEN {fen} % 100 < 10 THEN '.0' ELSE '.' END || CAST({fen} % 100 AS VARCHAR) "
+            f"ELSE printf('%d.%02d', {fen} // 100, {fen} % 100) END")
 
 
 # -- plumbing ---------------------------------------------------------------------------------

@@ -1,13 +1,20 @@
 """Features of persons' training records, as DuckDB SQL (docs/training.md).
 
-One table per subject (``policy/subjects.py``), one row per record: a course completion, a skill
+One query per subject (``policy/subjects.py``), one row per record: a course completion, a skill
 certificate, a person-month on an on-the-job training roster. Each row carries the keys of the
 result (``resident_id``, ``record``, ``uscc``), the subject's features and what its limit needs
 (``limit_date``; ties go by ``record``), sorted by person and record: the order of the result.
-Values are bound (``$as_of``, ``$region_prefix``); only our
-own table names are interpolated. Records dated after the screening date did not exist then and
-are left out. Duplicates are found by grouping (a hash aggregate), not by sorting every row.
+Values are bound (``$as_of``, ``$region_prefix``); no other value is interpolated. Records
+dated after the screening date did not exist then and are left out. Duplicates are found by
+grouping (a hash aggregate), not by sorting every row. A query keeps only the columns its
+programs read (``columns``): sorting ten million rows moves every column kept.
 """
+
+from collections.abc import Collection
+
+KEY_COLUMNS = ("resident_id", "record", "uscc", "person_key", "region_code")
+"""What every features query keeps, whatever its programs read: the result's keys and order
+(``limit_date`` too, where a program's limit reads it)."""
 
 SUBJECT_FEEDS = {
     "course_completion": ("trainees", "course_completions"),
@@ -21,6 +28,17 @@ PAID_KIND = {"course_completion": "online_training", "certificate": "skill_certi
 """The ``paid_subsidies.subsidy`` that records earlier payments of a subject."""
 
 
+_ORDER = " ORDER BY person_key, record"
+"""The order of a features query (``ordered``): the result's, unless its program sorts anyway."""
+
+
+def _kept(columns: Collection[str] | None) -> str:
+    """The projection of a features query: the keys and ``columns`` (default: every column)."""
+    if columns is None:
+        return "*"
+    return ", ".join(dict.fromkeys((*KEY_COLUMNS, *columns)))
+
+
 def _person_sql(alias: str) -> str:
     """The person features every subject shares, from ``trainees`` as ``alias``.
 
@@ -32,11 +50,11 @@ def _person_sql(alias: str) -> str:
             f"{alias}.si_card_account IS NOT NULL AS has_card_account")
 
 
-def course_completion_sql(table: str) -> str:
+def course_completion_sql(columns: Collection[str] | None = None, *, ordered: bool = True) -> str:
     """One row per completion; ``earlier_platform``: where the same person finished the same
     course first (by date, then platform name) when this row is not that first completion."""
     return f"""
-    CREATE OR REPLACE TEMP TABLE {table} AS
+    SELECT {_kept(columns)} FROM (
     WITH c AS (
         SELECT * FROM course_completions WHERE completed_on <= $as_of),
     -- Most pairs of person and course occur once: find the few repeated ones by a 64-bit hash
@@ -60,7 +78,9 @@ def course_completion_sql(table: str) -> str:
         c.platform, c.course_id, c.occupation_code, c.hours, c.completed_on,
         strftime(c.completed_on, '%Y')                             AS completed_year,
         c.certificate_id IS NOT NULL                               AS has_training_certificate,
-        CASE WHEN strftime(c.completed_on, '%Y-%m-%d') || c.platform <> r.first_key
+        -- The key is built only for the few repeated pairs (a CASE tests its WHEN in order).
+        CASE WHEN r.first_key IS NOT NULL
+              AND strftime(c.completed_on, '%Y-%m-%d') || c.platform <> r.first_key
              THEN r.first_platform END                             AS earlier_platform,
         p.course_id IS NOT NULL                                    AS paid_before,
         c.completed_on                                             AS limit_date
@@ -69,16 +89,16 @@ def course_completion_sql(table: str) -> str:
     LEFT JOIN repeated r ON r.resident_id = c.resident_id AND r.course_id = c.course_id
     LEFT JOIN paid p ON p.resident_id = c.resident_id AND p.course_id = c.course_id
     WHERE t.region_code LIKE $region_prefix
-    ORDER BY person_key, record
+    ){_ORDER if ordered else ''}
     """
 
 
-def certificate_sql(table: str) -> str:
+def certificate_sql(columns: Collection[str] | None = None, *, ordered: bool = True) -> str:
     """One row per certificate; ``earlier_same_level``: the first certificate (by issue date,
     then id) of the same person, occupation and level, when this row is not that first one;
     ``paid_before``: this certificate is in the ledger of paid subsidies (anyone's)."""
     return f"""
-    CREATE OR REPLACE TEMP TABLE {table} AS
+    SELECT {_kept(columns)} FROM (
     WITH c AS (
         SELECT * FROM certificates WHERE issued_on <= $as_of),
     repeated AS (
@@ -108,11 +128,11 @@ def certificate_sql(table: str) -> str:
     LEFT JOIN repeated r USING (resident_id, occupation_code, level)
     LEFT JOIN paid p USING (certificate_id)
     WHERE t.region_code LIKE $region_prefix
-    ORDER BY person_key, record
+    ){_ORDER if ordered else ''}
     """
 
 
-def roster_month_sql(table: str) -> str:
+def roster_month_sql(columns: Collection[str] | None = None, *, ordered: bool = True) -> str:
     """One row per unit × person × month on a roster, for the units of the region.
 
     ``unit_insured_in_month``: the unit has a contributions row for that month with people
@@ -120,7 +140,7 @@ def roster_month_sql(table: str) -> str:
     same person that month, when it is another unit. Exclusions as in the refund, on ``as_of``.
     """
     return f"""
-    CREATE OR REPLACE TEMP TABLE {table} AS
+    SELECT {_kept(columns)} FROM (
     WITH r AS (
         SELECT * FROM training_rosters WHERE month <= strftime($as_of, '%Y-%m')),
     shared AS (
@@ -156,7 +176,7 @@ def roster_month_sql(table: str) -> str:
     LEFT JOIN shared s ON s.resident_id = r.resident_id AND s.month = r.month
     LEFT JOIN paid p ON p.resident_id = r.resident_id AND p.month = r.month
     WHERE u.region_code LIKE $region_prefix
-    ORDER BY person_key, record
+    ){_ORDER if ordered else ''}
     """
 
 
