@@ -24,6 +24,7 @@ from tests.web.test_authorization import (
     CONSOLE,
     DECIDERS,
     EVERYONE,
+    OVERSIGHT,
     PAYERS,
     PAYMENTS,
     _urls,
@@ -38,7 +39,7 @@ from .conftest import ALL_SCOPES, World, bearer
 pytestmark = pytest.mark.django_db
 
 STAFF = tuple(actor for actor in ACTORS if actor not in ("anonymous", "enterprise",
-                                                          "other_enterprise"))
+                                                          "other_enterprise", "person"))
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ class Rule:
 
 UPLOADS = {"push_feed": ("tax.csv", b"uscc,year,revenue,total_assets\n"),  # a valid empty feed
            "apply_return_file": ("return.csv", b"not a bank return file\n")}
-MUTATING = ("decide_review_task", "push_feed", "confirm_case", "open_review_batches")
+MUTATING = ("decide_review_task", "push_feed", "confirm_case", "open_review_batches",
+            "hold_case", "release_case", "withdraw_case", "allocate_budget",
+            "approve_payment_batch", "cancel_payment_batch")
 """Operations whose allowed callers change something here (the others are refused by the
 domain: nothing is ready to open, the return file is not one)."""
 
@@ -102,6 +105,78 @@ RULES: dict[str, Rule] = {
     "download_bank_file": Rule(frozenset(), Scope.PAYMENTS_RECONCILE,
                                lambda w: {"batch_id": w.payment_batch.pk, "kind": "csv"}),
     "apply_return_file": Rule(PAYERS, Scope.PAYMENTS_RECONCILE, ok=(422,)),
+    # The console's payments desk. Nothing is payable in the world (409 nothing_to_do); the
+    # finance officer tops up the city's budget and approves the empty draft batch, which a
+    # payer may then cancel (or, cancelled, not export: 409).
+    "list_budgets": Rule(PAYMENTS, Scope.PAYMENTS_READ),
+    "allocate_budget": Rule(frozenset({"finance"}), Scope.PAYMENTS_MANAGE,
+                            body=lambda w: {"program": "inclusive-2020", "year": 2020,
+                                            "amount_fen": 100, "note": "文号"}),
+    "build_payment_batches": Rule(PAYERS, Scope.PAYMENTS_MANAGE, ok=(409,),
+                                  body=lambda w: {"program": "inclusive-2020"}),
+    "approve_payment_batch": Rule(frozenset({"finance"}), Scope.PAYMENTS_MANAGE,
+                                  lambda w: {"batch_id": w.payment_batch.pk}, ok=(200, 409),
+                                  body=lambda w: {}),
+    "cancel_payment_batch": Rule(PAYERS - {"other_agency"}, Scope.PAYMENTS_MANAGE,
+                                 lambda w: {"batch_id": w.payment_batch.pk}, ok=(200, 409),
+                                 body=lambda w: {"reason": "重复建批"}),
+    "export_payment_batch": Rule(PAYERS - {"other_agency"}, Scope.PAYMENTS_MANAGE,
+                                 lambda w: {"batch_id": w.payment_batch.pk}, ok=(409,),
+                                 body=lambda w: {}),
+    # Account changes, receivables, write-offs, service tasks, risk holds, findings: none is
+    # in the world (404 for everyone here); the allowed roles act in test_console_operations.
+    "list_account_changes": Rule(PAYMENTS, Scope.PAYMENTS_READ),
+    "decide_account_change": Rule(frozenset(), Scope.PAYMENTS_MANAGE,
+                                  lambda w: {"change_id": 1},
+                                  body=lambda w: {"outcome": "reject", "note": "核实不符"}),
+    "list_receivables": Rule(PAYMENTS, Scope.PAYMENTS_READ),
+    "record_repayment": Rule(frozenset(), Scope.PAYMENTS_MANAGE,
+                             lambda w: {"receivable_id": 1},
+                             body=lambda w: {"amount_fen": 1, "reference": "缴款单"}),
+    "propose_write_off": Rule(frozenset(), Scope.PAYMENTS_MANAGE,
+                              lambda w: {"receivable_id": 1},
+                              body=lambda w: {"amount_fen": 1, "reason": "单位已注销"}),
+    "list_write_offs": Rule(PAYMENTS, Scope.PAYMENTS_READ),
+    "decide_write_off": Rule(frozenset(), Scope.PAYMENTS_MANAGE, lambda w: {"proposal_id": 1},
+                             body=lambda w: {"outcome": "approve", "note": ""}),
+    # Case actions on the case in publicity (the city's): held, released, then withdrawn.
+    "hold_case": Rule(DECIDERS - {"other_agency"}, Scope.CASES_DECIDE,
+                      lambda w: {"case_id": w.published_case.pk},
+                      body=lambda w: {"reason": "风险核查"}),
+    "release_case": Rule(DECIDERS - {"other_agency"}, Scope.CASES_DECIDE,
+                         lambda w: {"case_id": w.published_case.pk},
+                         body=lambda w: {"reason": "核查无误"}),
+    "withdraw_case": Rule(DECIDERS - {"other_agency"}, Scope.CASES_DECIDE,
+                          lambda w: {"case_id": w.published_case.pk},
+                          body=lambda w: {"reason": "单位申请撤回"}),
+    # The case in review (the city's) is already in a batch: 409 for each, reported per case.
+    "bulk_cases": Rule(DECIDERS - {"other_agency"}, Scope.CASES_DECIDE,
+                       body=lambda w: {"action": "open_review", "case_ids": [w.review_case.pk]}),
+    "list_service_tasks": Rule(CONSOLE, Scope.CASES_READ),
+    "take_service_task": Rule(frozenset(), Scope.CASES_DECIDE, lambda w: {"task_id": 1},
+                              body=lambda w: {}),
+    "complete_service_task": Rule(frozenset(), Scope.CASES_DECIDE, lambda w: {"task_id": 1},
+                                  body=lambda w: {"note": "已办结"}),
+    "list_risk_holds": Rule(OVERSIGHT, Scope.OVERSIGHT_READ),
+    # No case of the world has a risk flag: a sweep holds nothing (200).
+    "sweep_risk_holds": Rule(DECIDERS, Scope.OVERSIGHT_ACT, body=lambda w: {}),
+    "clear_risk_hold": Rule(frozenset(), Scope.OVERSIGHT_ACT, lambda w: {"hold_id": 1},
+                            body=lambda w: {"reason": "核查无误"}),
+    "list_samples": Rule(OVERSIGHT, Scope.OVERSIGHT_READ),
+    # Nothing is payable: a population of none cannot be sampled (400 plan_invalid).
+    "draw_sample": Rule(DECIDERS, Scope.OVERSIGHT_ACT,
+                        ok=(200, 400),
+                        body=lambda w: {"program": "inclusive-2020", "refund_year": 2020,
+                                        "method": "simple", "size": 1, "seed": 7,
+                                        "auditor_id": w.users["auditor"].pk}),
+    "get_sample": Rule(OVERSIGHT - {"other_agency"}, Scope.OVERSIGHT_READ,
+                       lambda w: {"plan_id": w.sample_plan.pk}),
+    "list_findings": Rule(OVERSIGHT, Scope.OVERSIGHT_READ),
+    "record_finding": Rule(frozenset(), Scope.OVERSIGHT_ACT, lambda w: {"item_id": 1},
+                           body=lambda w: {"outcome": "confirmed", "note": "核实无误"}),
+    "claim_back_finding": Rule(frozenset(), Scope.OVERSIGHT_ACT, lambda w: {"finding_id": 1},
+                               body=lambda w: {"due_on": "2020-06-30"}),
+    "get_kpis": Rule(CONSOLE, Scope.STATS_READ),
 }
 
 

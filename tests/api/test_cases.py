@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from tests.web.conftest import COUNTY, OTHER_CITY
+from tests.web.person_builder import make_person, make_person_case
 from wengang.cases.models import Case, State
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +126,14 @@ def test_a_case_id_too_large_for_the_database_is_refused_not_looked_up(world, se
 def test_apply_by_is_a_date(world, session_for):
     item = session_for("enterprise").get("/api/cases").json()["items"][0]
     assert date.fromisoformat(item["apply_by"]) == world.own_case.apply_by
+
+
+def test_a_persons_subsidy_case_is_listed_with_the_name_masked(world, session_for):
+    trainee, _number = make_person(name="李四光")
+    case = make_person_case(trainee, world.own_case.opened_by_run)  # no unit: a person's
+    client = session_for("agency")
+    (row,) = [item for item in client.get("/api/cases").json()["items"] if item["id"] == case.pk]
+    assert row["uscc"] == "" and row["unit_name"] == case.person.name_masked
+    assert row["region_code"] == case.person.region_code
+    assert case.person.name not in client.get("/api/cases").content.decode()
+    assert client.get(f"/api/cases/{case.pk}").status_code == 200

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.feeds.builders import UNIT_A, valid_rows, write_feed
+from tests.feeds.builders import PERSON_FEEDS, UNIT_A, person_rows, valid_rows, write_feed
 from wengang.accounts.models import Department, Role, User
 from wengang.api.feed_inbox import inbox_dir
 from wengang.api.models import FeedPush
@@ -112,6 +112,8 @@ def test_a_new_feed_is_checked_against_the_others(sender, tmp_path):
     (Role.DEPARTMENT, Department.MARKET, "tax.csv"),
     (Role.AGENCY, "", "registry.csv"),
     (Role.DEPARTMENT, Department.ENVIRONMENT, "credit.csv"),
+    (Role.DEPARTMENT, Department.TAX, "trainees.csv"),
+    (Role.DEPARTMENT, Department.FINANCE, "paid_subsidies.csv"),
 ])
 def test_a_department_pushes_only_its_own_feeds(sender, tmp_path, role, department, name):
     response = push(sender(role, department), tmp_path, name)
@@ -143,6 +145,17 @@ def test_the_inbox_says_what_may_be_pushed_and_what_is_missing(sender, tmp_path)
     agency = sender(Role.AGENCY)
     push(agency, tmp_path, "units.csv")
     body = agency.get("/api/feeds").json()
-    assert body["may_push"] == ["units", "contributions", "separations"]
+    assert body["may_push"] == ["units", "contributions", "separations", *PERSON_FEEDS]
     assert body["waiting_for"] == ["contributions", "registry"]
     assert [p["feed"] for p in body["pushes"]] == ["units"]
+
+
+def test_the_agency_pushes_the_person_level_feeds(sender, tmp_path):
+    """The HR bureau's training systems send as agency users (docs/feeds.md §6)."""
+    agency, rows = sender(Role.AGENCY), person_rows()
+    for feed in ("trainees", "course_completions", "certificates", "paid_subsidies"):
+        response = push(agency, tmp_path, f"{feed}.csv", rows[feed])
+        assert response.status_code == 201, response.content
+        assert response.json()["outcome"] == "accepted"
+    assert sorted(p.stem for p in inbox_dir(CITY).glob("*.csv")) == [
+        "certificates", "course_completions", "paid_subsidies", "trainees"]

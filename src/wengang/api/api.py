@@ -19,8 +19,22 @@ from wengang.cases.errors import (
 )
 from wengang.core.errors import CoreError
 from wengang.feeds import FeedSetInvalid
+from wengang.payments.errors import BatchStateError, BudgetExceeded
 
-from . import cases, feeds, payments, portal, publicity, review, screening
+from . import (
+    case_actions,
+    cases,
+    feeds,
+    oversight,
+    payments,
+    portal,
+    publicity,
+    recovery,
+    review,
+    screening,
+    service_tasks,
+    stats,
+)
 from .auth import AUTH
 from .errors import ApiError, NotAuthenticated
 from .feed_inbox import FeedPushRejected
@@ -37,7 +51,8 @@ api = NinjaAPI(
     auth=AUTH,
     urls_namespace="api",
 )
-for module in (cases, portal, review, publicity, screening, feeds, payments):
+for module in (cases, portal, review, publicity, screening, feeds, payments, recovery,
+               case_actions, service_tasks, oversight, stats):
     api.add_router("", module.router)
 
 
@@ -55,7 +70,8 @@ def api_error(request, error: ApiError):
 def case_error(request, error: CaseError):
     if isinstance(error, NotAllowed):
         status = 403
-    elif isinstance(error, IllegalTransition | ConcurrentChange | PreconditionFailed):
+    elif isinstance(error, IllegalTransition | ConcurrentChange | PreconditionFailed
+                    | BatchStateError | BudgetExceeded):  # a batch's step, a budget: not now
         status = 409
     else:
         status = 400

@@ -48,7 +48,7 @@ def filtered(cases: CaseQuerySet, filters: CaseFilters, user: User) -> CaseQuery
 @allow(*CASE_READERS, scope=Scope.CASES_READ)
 def list_cases(request: HttpRequest, filters: Query[CaseFilters], paging: Query[PageIn]):
     user = user_of(request)
-    cases = filtered(Case.objects.visible_to(user).select_related("unit"), filters, user)
+    cases = filtered(Case.objects.visible_to(user).select_related("unit", "person"), filters, user)
     return page_of(cases, paging, CaseOut.of)
 
 
@@ -57,7 +57,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters], paging: Query[
 @allow(*CASE_READERS, scope=Scope.CASES_READ)
 def get_case(request: HttpRequest, case_id: ObjectId):
     user = user_of(request)
-    case = Case.objects.visible_to(user).select_related("unit").filter(pk=case_id).first()
+    case = Case.objects.visible_to(user).select_related("unit", "person").filter(pk=case_id).first()
     if case is None:
         raise NotFound("案件", "case")
     return CaseDetailOut.of(case, services.timeline(case), staff=not user.is_enterprise)

@@ -47,8 +47,19 @@ FEED_SENDERS: dict[str, frozenset[str]] = {
     "credit": frozenset({Department.NDRC}),
     "environment": frozenset({Department.ENVIRONMENT}),
     "difficulty": frozenset({Department.NDRC, Department.MIIT, Department.SASAC}),
+    # The person-level feeds of skills training (docs/feeds.md §6) come from the HR bureau's
+    # side: the employment service (trainees), the training platforms, the skill assessment
+    # bodies, the training fund ledger and the agency (on-the-job rosters). None of these is a
+    # department of joint review, so each sends as an agency-role system user whose token has
+    # only ``feeds:push`` (docs/api.md).
+    "trainees": frozenset({AGENCY}),
+    "course_completions": frozenset({AGENCY}),
+    "certificates": frozenset({AGENCY}),
+    "training_rosters": frozenset({AGENCY}),
+    "paid_subsidies": frozenset({AGENCY}),
 }
-"""Who sends each feed (FEEDS.md): the UI agency, or a department of joint review."""
+"""Who sends each feed (FEEDS.md, docs/feeds.md): the UI agency (and the HR bureau's training
+systems), or a department of joint review."""
 
 
 class FeedPushRejected(FeedSetInvalid):

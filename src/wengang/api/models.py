@@ -20,9 +20,13 @@ class Scope(models.TextChoices):
     SCREENING_READ = "screening:read", _("读取筛查批次")
     FEEDS_PUSH = "feeds:push", _("报送部门数据")
     CASES_CONFIRM = "cases:confirm", _("代企业确认（须当面宣读承诺书）")
-    CASES_DECIDE = "cases:decide", _("经办决定：提交联审、发布公示")
+    CASES_DECIDE = "cases:decide", _("经办决定：提交联审、发布公示、暂缓、撤回、服务专员任务")
     PAYMENTS_READ = "payments:read", _("读取拨付批次")
     PAYMENTS_RECONCILE = "payments:reconcile", _("下载银行文件、上传银行回单")
+    PAYMENTS_MANAGE = "payments:manage", _("经办拨付：预算、批次审批与导出、账户变更、追回与核销")
+    OVERSIGHT_READ = "oversight:read", _("读取风险暂缓、抽查样本与发现")
+    OVERSIGHT_ACT = "oversight:act", _("监督操作：风险暂缓、抽查、记录发现、追回")
+    STATS_READ = "stats:read", _("读取统计指标")
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -83,7 +87,7 @@ class FeedPush(models.Model):
     token = models.ForeignKey(ApiToken, verbose_name=_("接口令牌"), on_delete=models.SET_NULL,
                               null=True, blank=True, related_name="+")
     region_code = models.CharField(_("行政区划"), max_length=6)
-    feed = models.CharField(_("数据"), max_length=16)
+    feed = models.CharField(_("数据"), max_length=32)  # the longest, course_completions: 18
     file_name = models.CharField(_("文件名"), max_length=200)
     sha256 = models.CharField(_("文件 SHA-256"), max_length=64)
     outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices)

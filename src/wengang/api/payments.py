@@ -1,9 +1,11 @@
-"""Payments: the region's payment batches, their bank files, and the bank's return files.
+"""Payments: budgets, the region's payment batches and their steps, bank and return files.
 
-As in the console: agency, supervisor, finance, auditor and admin read batches (accounts
-masked); those who pay (agency, finance) download a batch's bank files — the service's
+As in the console: agency, supervisor, finance, auditor and admin read budgets and batches
+(accounts masked); finance allots budgets and approves a batch; those who pay (agency,
+finance) build, cancel and export batches, download a batch's bank files — the service's
 re-export, so the recorded bytes — and apply return files, which are checked whole: a bad file
-is refused with every problem listed, and nothing changes.
+is refused with every problem listed, and nothing changes. Every step is the console's
+``payments.services`` call, which checks role, region, status and money again.
 """
 
 from datetime import date, datetime
@@ -15,11 +17,13 @@ from django.http import FileResponse, HttpRequest
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from wengang.accounts.models import Role
 from wengang.cases.models import Channel
 from wengang.core.money import fen_to_yuan
 from wengang.payments import services
 from wengang.payments.errors import ReturnFileRejected
-from wengang.payments.models import Payment, PaymentBatch
+from wengang.payments.models import Budget, Payment, PaymentBatch
+from wengang.web.access import in_region_of
 from wengang.web.payments import (
     BANK_FILES,
     PAYERS,
@@ -31,7 +35,7 @@ from .auth import allow, user_of
 from .errors import FileTooLarge, NotFound
 from .models import Scope
 from .pages import PageIn, page_of
-from .schemas import ACTION_ERRORS, ERRORS, ErrorOut, ObjectId, Page
+from .schemas import ACTION_ERRORS, ERRORS, AmountFen, ErrorOut, ObjectId, Page, Text
 
 router = Router(tags=["payments 拨付"])
 
@@ -187,3 +191,133 @@ def apply_return_file(request: HttpRequest, file: File[UploadedFile]):
             "already_applied": report.already_applied, "paid_count": report.paid_count,
             "paid_fen": report.paid_fen, "failed_count": report.failed_count,
             "failed_fen": report.failed_fen}
+
+
+# --- budgets and the steps of a batch (the console's payments desk) ------------------------
+
+class BudgetOut(Schema):
+    id: int
+    region_code: str
+    program: str
+    year: int
+    allocated_fen: int
+    available_fen: int
+    reserved_fen: int
+    paid_fen: int
+    receivable_fen: int
+    written_off_fen: int
+    available_yuan: str
+
+
+class BudgetPage(Page):
+    items: list[BudgetOut]
+
+
+class AllocateIn(Schema):
+    """Money allotted from the UI fund to your region's budget of a program and refund year
+    (a new budget, or more for an existing one)."""
+
+    program: Text(32, min_length=1, description="e.g. inclusive-2020")
+    year: int = Field(ge=2000, le=2100, description="refund year")
+    amount_fen: AmountFen
+    note: Text(200, description="document number or note (文号)") = ""
+
+
+class BuildIn(Schema):
+    program: Text(32, min_length=1, description="e.g. inclusive-2020")
+
+
+class BuildOut(Schema):
+    batches: list[PaymentBatchOut]
+    without_account: list[int] = Field(description="payable cases left out: no receiving "
+                                                   "account on record (ask for an account change)")
+
+
+class CancelIn(Schema):
+    reason: Text(200, min_length=1)
+
+
+class ExportOut(PaymentBatchOut):
+    count: int
+    exported_total_fen: int
+
+
+def _budget(budget: Budget) -> dict:
+    return {"id": budget.pk, "region_code": budget.region_code, "program": budget.program,
+            "year": budget.year, "allocated_fen": budget.allocated_fen,
+            "available_fen": budget.available_fen, "reserved_fen": budget.reserved_fen,
+            "paid_fen": budget.paid_fen, "receivable_fen": budget.receivable_fen,
+            "written_off_fen": budget.written_off_fen,
+            "available_yuan": fen_to_yuan(budget.available_fen)}
+
+
+def _reloaded(request: HttpRequest, batch: PaymentBatch) -> dict:
+    return _batch(_batch_for(request, batch.pk))
+
+
+@router.get("/payments/budgets", response={200: BudgetPage, **ERRORS},
+            operation_id="list_budgets", summary="Fund budgets of your region, with the ledger's "
+                                                 "totals")
+@allow(*PAYMENT_VIEWERS, scope=Scope.PAYMENTS_READ)
+def list_budgets(request: HttpRequest, paging: Query[PageIn]):
+    budgets = in_region_of(user_of(request), Budget.objects.all())
+    return page_of(budgets.order_by("-year", "program", "region_code", "id"), paging, _budget)
+
+
+@router.post("/payments/budgets", response={200: BudgetOut, **ACTION_ERRORS},
+             operation_id="allocate_budget",
+             summary="Finance allots money to your region's budget (new, or an increase)")
+@allow(Role.FINANCE, scope=Scope.PAYMENTS_MANAGE)
+def allocate_budget(request: HttpRequest, body: AllocateIn):
+    user = user_of(request)
+    budget = services.allocate(region_code=user.region_code, program=body.program,
+                               year=body.year, amount_fen=body.amount_fen, actor=user,
+                               note=body.note)
+    return _budget(budget)
+
+
+@router.post("/payments/batches", response={200: BuildOut, **ACTION_ERRORS},
+             operation_id="build_payment_batches",
+             summary="Put your region's payable cases of a program into draft batches")
+@allow(*PAYERS, scope=Scope.PAYMENTS_MANAGE)
+def build_payment_batches(request: HttpRequest, body: BuildIn):
+    user = user_of(request)
+    result = services.build_batches(actor=user, region_code=user.region_code,
+                                    program=body.program, channel=Channel.API)
+    built = _batches(request).filter(pk__in=[b.pk for b in result.batches]).order_by("id")
+    return {"batches": [_batch(batch) for batch in built],
+            "without_account": result.without_account}
+
+
+@router.post("/payments/batches/{batch_id}/approval", response={200: PaymentBatchOut,
+                                                                **ACTION_ERRORS},
+             operation_id="approve_payment_batch",
+             summary="Finance approves a draft batch: its refunds are reserved from the budget")
+@allow(Role.FINANCE, scope=Scope.PAYMENTS_MANAGE)
+def approve_payment_batch(request: HttpRequest, batch_id: ObjectId):
+    batch = _batch_for(request, batch_id)
+    services.approve_batch(batch, actor=user_of(request))
+    return _reloaded(request, batch)
+
+
+@router.post("/payments/batches/{batch_id}/cancellation", response={200: PaymentBatchOut,
+                                                                    **ACTION_ERRORS},
+             operation_id="cancel_payment_batch",
+             summary="Cancel a batch before export (reason required): its cases go back")
+@allow(*PAYERS, scope=Scope.PAYMENTS_MANAGE)
+def cancel_payment_batch(request: HttpRequest, batch_id: ObjectId, body: CancelIn):
+    batch = _batch_for(request, batch_id)
+    services.cancel_batch(batch, actor=user_of(request), reason=body.reason,
+                          channel=Channel.API)
+    return _reloaded(request, batch)
+
+
+@router.post("/payments/batches/{batch_id}/export", response={200: ExportOut, **ACTION_ERRORS},
+             operation_id="export_payment_batch",
+             summary="Write an approved batch's bank files (again: the same bytes)")
+@allow(*PAYERS, scope=Scope.PAYMENTS_MANAGE)
+def export_payment_batch(request: HttpRequest, batch_id: ObjectId):
+    batch = _batch_for(request, batch_id)
+    done = services.export_batch(batch, actor=user_of(request),
+                                 out_dir=settings.WENGANG_BANK_FILE_DIR, channel=Channel.API)
+    return {**_reloaded(request, batch), "count": done.count, "exported_total_fen": done.total_fen}

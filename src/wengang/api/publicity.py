@@ -9,7 +9,7 @@ from wengang.cases.models import Channel, Objection, PublicityBatch
 from wengang.core.money import fen_to_yuan
 from wengang.web.access import BATCH_ROLES, DECIDER_ROLES
 from wengang.web.display import program_name
-from wengang.web.public import current_items
+from wengang.web.public import current_listing
 
 from .auth import allow, user_of
 from .models import Scope
@@ -36,12 +36,12 @@ def _batch(batch) -> dict:
             "status": batch.status, "cases": batch.n, "open_objections": batch.open_objections}
 
 
-def _item(item) -> dict:
-    case = item.case
-    return {"case_id": case.pk, "unit_name": case.unit.name, "uscc": case.unit.uscc,
-            "program": case.program, "program_name": program_name(case.program),
-            "amount_fen": case.amount_fen, "amount_yuan": fen_to_yuan(case.amount_fen),
-            "start_on": item.batch.start_on, "end_on": item.batch.end_on}
+def _item(row) -> dict:
+    """A row of the public list (``PublicityListing``), as the public page shows it."""
+    return {"case_id": row.case_id, "unit_name": row.name, "uscc": row.code,
+            "program": row.program, "program_name": program_name(row.program),
+            "amount_fen": row.amount_fen, "amount_yuan": fen_to_yuan(row.amount_fen),
+            "start_on": row.batch.start_on, "end_on": row.batch.end_on}
 
 
 @router.get("/publicity/batches", response={200: PublicityBatchPage, **ERRORS},
@@ -80,4 +80,4 @@ def open_publicity(request: HttpRequest, body: OpenPublicityIn):
             summary="The publicity lists running today: public, no login (as the public page)")
 def list_public_publicity(request: HttpRequest, search: Query[PublicSearch],
                           paging: Query[PageIn]):
-    return page_of(current_items(search.q), paging, _item)
+    return page_of(current_listing(search.q), paging, _item)

@@ -27,6 +27,21 @@ class ErrorOut(Schema):
 ObjectId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 """A row id: a positive 64-bit integer (larger numbers are refused, not sent to the database)."""
 
+NO_NUL = r"^[^\x00]*$"
+"""Text that a database can store: PostgreSQL refuses the NUL character in text."""
+
+
+def Text(max_length: int, *, min_length: int = 0, description: str | None = None):
+    """A free-text field of at most ``max_length`` characters (a reason, a note, a reference)."""
+    # Required text must say something: blanks alone are no reason.
+    pattern = NO_NUL if not min_length else r"^[^\x00]*[^\x00\s][^\x00]*$"
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=pattern,
+                                description=description)]
+
+
+AmountFen = Annotated[int, Field(ge=1, le=10**14, description="money in fen (分), above zero")]
+"""An amount entered by a person, in integer fen: more than a trillion yuan is a typing slip."""
+
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 """The refusals every authenticated operation may answer with."""
 ACTION_ERRORS = {**ERRORS, 400: ErrorOut, 409: ErrorOut}
@@ -69,14 +84,17 @@ class CaseOut(Schema):
     @staticmethod
     def of(case: Case) -> dict:
         return {
-            "id": case.pk, "uscc": case.unit.uscc, "unit_name": case.unit.name,
-            "region_code": case.unit.region_code, "program": case.program,
+            # A person's case (training subsidy): no USCC, the name masked as in lists.
+            "id": case.pk, "uscc": case.unit.uscc if case.unit_id else "",
+            "unit_name": case.beneficiary_name_masked,
+            "region_code": case.beneficiary_region_code, "program": case.program,
             "program_name": program_name(case.program), "refund_year": case.refund_year,
             "state": case.state, "state_label": str(case.get_state_display()),
             "route": case.route, "size": case.size, "priority": case.priority,
             "amount_fen": case.amount_fen, "amount_yuan": fen_to_yuan(case.amount_fen),
             "apply_by": case.apply_by, "risk_flags": case.risk_flags,
-            "contact_phone_masked": case.unit.masked_phone, "account_masked": case.account_masked,
+            "contact_phone_masked": case.beneficiary.masked_phone,
+            "account_masked": case.account_masked,
             "updated_at": case.updated_at,
         }
 

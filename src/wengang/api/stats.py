@@ -1,0 +1,119 @@
+"""The dashboards' key figures (统计): what the overview and operations pages show in their
+tiles, read from the summary tables (``stats.kpis``) within the caller's region, and cached
+under the tables' fingerprint as the pages cache them. Refreshed by ``wengang stats refresh``.
+"""
+
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from wengang.accounts.models import Role
+from wengang.core.regions import is_known_region
+from wengang.stats import kpis
+from wengang.web.access import CONSOLE_ROLES
+
+from .auth import allow, user_of
+from .errors import NotFound
+from .models import Scope
+from .schemas import ERRORS
+
+router = Router(tags=["stats 统计"])
+
+
+class KpiFilters(Schema):
+    region: str | None = Field(None, pattern=r"^[0-9]{6}$",
+                               description="a region inside yours (GB/T 2260); default: yours")
+
+
+class HeadlineOut(Schema):
+    eligible: int
+    eligible_fen: int
+    reached: int
+    paid: int
+    paid_fen: int = Field(description="refunds paid (gross, before receivable offsets)")
+    net_fen: int
+    insured: int = Field(description="employees covered by paid cases")
+    average_fen: int | None
+    beneficiary_rate: Decimal | None = Field(description="paid ÷ eligible")
+    reach_rate: Decimal | None = Field(description="eligible units reached ÷ eligible")
+
+
+class TimeToMoneyOut(Schema):
+    payments: int
+    median_days: Decimal | None
+    p90_days: int | None
+    mean_days: Decimal | None
+
+
+class ReceivablesOut(Schema):
+    receivables: int
+    amount_fen: int
+    recovered_fen: int
+    written_off_fen: int
+    open: int
+    outstanding_fen: int
+    recovery_rate: Decimal | None
+
+
+class StateRow(Schema):
+    state: str
+    label: str
+    cases: int
+    eligible_fen: int | None
+
+
+class KpisOut(Schema):
+    region: str | None = Field(description="the region counted; null: everything (an admin)")
+    region_name: str
+    version: str = Field(description="fingerprint of the summary tables: changes on refresh")
+    headline: HeadlineOut
+    time_to_money: TimeToMoneyOut
+    receivables: ReceivablesOut
+    pipeline: list[StateRow]
+
+
+def _scope(request: HttpRequest, asked: str | None) -> str | None:
+    """As the dashboards (``stats.views.scope_for``): a region the user covers, else the
+    user's own; everything only for an admin without a region; anyone else without one: 404."""
+    user = user_of(request)
+    if asked:
+        if not (is_known_region(asked) and user.covers_region(asked)):
+            raise NotFound("行政区划", "region")
+        return asked
+    if user.region_code:
+        return user.region_code
+    if user.role == Role.ADMIN:
+        return None
+    raise NotFound("行政区划", "region")
+
+
+@router.get("/stats/kpis", response={200: KpisOut, **ERRORS}, operation_id="get_kpis",
+            summary="The dashboards' key figures for your region (or a region inside it)")
+@allow(*CONSOLE_ROLES, scope=Scope.STATS_READ)
+def get_kpis(request: HttpRequest, filters: Query[KpiFilters]):
+    scope = _scope(request, filters.region)
+    version = kpis.version()
+
+    def figure(name: str):
+        return kpis.cached(version, name, scope, lambda: getattr(kpis, name)(scope))
+
+    head, ttm, owed = figure("headline"), figure("time_to_money"), figure("receivables")
+    return {
+        "region": scope, "region_name": str(kpis.region_name(scope)) if scope else "全国",
+        "version": version,
+        "headline": {"eligible": head.eligible, "eligible_fen": head.eligible_fen,
+                     "reached": head.reached, "paid": head.paid, "paid_fen": head.paid_fen,
+                     "net_fen": head.net_fen, "insured": head.insured,
+                     "average_fen": head.average_fen, "beneficiary_rate": head.beneficiary_rate,
+                     "reach_rate": head.reach_rate},
+        "time_to_money": {"payments": ttm.payments, "median_days": ttm.median_days,
+                          "p90_days": ttm.p90_days, "mean_days": ttm.mean_days},
+        "receivables": {"receivables": owed.receivables, "amount_fen": owed.amount_fen,
+                        "recovered_fen": owed.recovered_fen,
+                        "written_off_fen": owed.written_off_fen, "open": owed.open,
+                        "outstanding_fen": owed.outstanding_fen,
+                        "recovery_rate": owed.recovery_rate},
+        "pipeline": [{"state": state, "label": label, "cases": n, "eligible_fen": fen}
+                     for state, label, n, fen in figure("pipeline")],
+    }
