@@ -24,8 +24,8 @@ def test_an_admin_without_a_region_covers_everything_and_an_enterprise_no_region
     assert not User(role=Role.ENTERPRISE, region_code="360102").covers_region("360102")
 
 
-def test_every_role_but_the_enterprise_is_staff():
-    assert set(Role) - STAFF_ROLES == {Role.ENTERPRISE}
+def test_every_role_but_the_enterprise_and_the_person_is_staff():
+    assert set(Role) - STAFF_ROLES == {Role.ENTERPRISE, Role.PERSON}
     assert {Role.SUPERVISOR, Role.SERVICE_OFFICER} <= STAFF_ROLES
 
 

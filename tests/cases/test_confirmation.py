@@ -168,3 +168,23 @@ def test_a_rescreen_flags_a_confirmed_case_instead_of_undoing_the_confirmation(
     assert (kept.size, kept.amount_fen, kept.version) == ("medium", 600_000, case.version)
     flag = RescreenFlag.objects.get(case=case)
     assert (flag.amount_before_fen, flag.amount_after_fen) == (600_000, 300_000)
+
+
+def test_person_feeds_beside_the_unit_feeds_do_not_stop_a_recomputation(
+        tmp_path, people, commitment_text):
+    """A city's feed folder may also hold the skills-training feeds (keyed by person, not by
+    unit): screening one unit again copies only the unit feeds."""
+    from tests.feeds.builders import write_feed
+    from tests.training.builder import person_id
+
+    folder = write_feeds(tmp_path / "feeds", [UNKNOWN_SIZE])
+    write_feed(folder / "trainees.csv", [{
+        "resident_id": person_id("A"), "name": "学员甲", "phone": "13700137000",
+        "region_code": "360102", "insured": "true", "insured_months": "36",
+        "si_card_account": ""}])
+    screen_and_load(folder)
+    case = Case.objects.get()
+    workflow.notify_many(Case.objects.all(), actor=people.agency)
+    case.refresh_from_db()
+    decision = workflow.confirmed_decision(case, size="small", insured=1200)
+    assert decision is not None and decision.amount_fen > case.amount_fen

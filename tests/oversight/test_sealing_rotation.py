@@ -10,11 +10,13 @@ from django.db import connection
 from wengang.accounts.models import Role, User
 from wengang.cases import sealing
 from wengang.cases.errors import FieldKeyError
-from wengang.cases.models import State, Unit
+from wengang.cases.models import AccountKind, Case, Person, State, Unit, sealed_account_fields
+from wengang.cases.models.common import sealed_resident_id_fields
 from wengang.core.ids import resident_id_check_char
 from wengang.oversight import findings, persons, rotation, sampling
 from wengang.oversight.errors import NotAllowed
 from wengang.oversight.models import AuditRecord, CheckedPerson, Method, Outcome
+from wengang.payments.models import PayingAccount, Payment, PaymentBatch
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +186,61 @@ def test_a_malformed_keyring_is_refused_naming_the_entry(monkeypatch, value, pro
     with pytest.raises(FieldKeyError) as refused:
         sealing.seal_account("6222000011112222", owner="91360102MA35ABCD1X")
     assert problem in refused.value.en and "ab" * 31 not in str(refused.value)
+
+
+CARD = "6214830799998888"
+
+
+def person_paid_a_training_subsidy(run, people) -> tuple[Person, Payment]:
+    """A trainee with a person case and its payment, sealed for the person's blind index."""
+    from wengang.payments import services
+
+    number = resident_id(321)
+    digest = sealing.resident_id_digest(number)
+    person = Person.objects.create(
+        name="李四", phone="13700137000", region_code="360102", insured=True, insured_months=30,
+        updated_at=run.screened_at, **sealed_resident_id_fields(number, owner=digest),
+        **sealed_account_fields(CARD, AccountKind.BANK, owner=digest))
+    case = Case.objects.create(
+        person=person, program="training-certificate-2024", program_kind="training",
+        refund_year=2024, state=State.IN_PAYMENT, route="automatic", size="", eligible=True,
+        amount_fen=150_000, explanation="符合条件：测试", opened_by_run=run, screening_run=run,
+        state_changed_at=run.screened_at, created_at=run.screened_at,
+        updated_at=run.screened_at, approved_on=run.as_of, **person.account_fields())
+    finance = User.objects.create_user("finance-p", password=None, role=Role.FINANCE,
+                                       region_code=CITY, department="finance")
+    budget = services.allocate(region_code=CITY, program=case.program, year=2024,
+                               amount_fen=1_000_000, actor=finance)
+    paying = PayingAccount.objects.create(region_code=CITY, holder_name="南昌市就业创业服务中心",
+                                          account_number="36050100000000009999",
+                                          bank_name="建设银行")
+    batch = PaymentBatch.objects.create(paying_account=paying, budget=budget, program=case.program,
+                                        message_id="WG-360100-P", execution_date=run.as_of,
+                                        created_at=run.screened_at, created_by=people.agency)
+    payment = Payment.objects.create(
+        batch=batch, sequence=1, case=case, person=person, end_to_end_id="WGP0000001",
+        case_state_before=State.PAYABLE, gross_fen=150_000, amount_fen=150_000,
+        payee_name=person.name, **case.account_fields())
+    return person, payment
+
+
+def test_a_rotation_re_seals_persons_their_cases_and_payments(run, people, admin, monkeypatch):
+    person, payment = person_paid_a_training_subsidy(run, people)
+    monkeypatch.setenv(sealing.KEYRING_ENV, f"k2027:{secrets.token_hex(32)},{sealing.current_key_id()}")
+    sealing.reset_keys()
+    columns = ("cases.Person.account_sealed", "cases.Person.resident_id_sealed",
+               "cases.Case.account_sealed", "payments.Payment.account_sealed")
+    assert [rotation.pending()[c] for c in columns] == [1, 1, 1, 1]
+    result = rotation.rotate(actor=admin)
+    assert [result.resealed[c] for c in columns] == [1, 1, 1, 1]
+    assert set(rotation.pending().values()) == {0}
+    person = Person.objects.get(pk=person.pk)
+    payment = Payment.objects.select_related("person").get(pk=payment.pk)
+    assert person.account_sealed.startswith("sm4gcm1:k2027:")
+    assert (person.resident_id(), person.account_number()) == (resident_id(321), CARD)
+    assert (payment.case.account_number(), payment.account_number()) == (CARD, CARD)
+    # Sealed for this person's blind index: it does not open on another person's row.
+    other = Person(resident_id_digest=sealing.resident_id_digest(resident_id(322)),
+                   account_sealed=person.account_sealed)
+    with pytest.raises(FieldKeyError):
+        other.account_number()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pytest
+from django.core.cache import cache
 
 from tests.screening.builder import make_uscc
 from wengang.accounts.models import Department, Role, User
@@ -16,6 +17,7 @@ from wengang.cases.models import (
     Case,
     CommitmentText,
     LateClaim,
+    Person,
     PublicityBatch,
     PublicityItem,
     ReviewBatch,
@@ -26,10 +28,13 @@ from wengang.cases.models import (
     Unit,
     sealed_account_fields,
 )
+from wengang.cases.publicity import write_listing
 from wengang.core.clock import CHINA, clock
 from wengang.oversight.models import SamplePlan
 from wengang.payments.models import Budget, PayingAccount, PaymentBatch
 from wengang.web.models import ScreeningJob
+
+from .person_builder import make_person, make_person_case, person_user
 
 TODAY = date(2020, 4, 30)  # inside the publicity period below (29 April – 8 May 2020)
 CITY, COUNTY, OTHER_CITY = "360100", "360102", "360200"
@@ -43,6 +48,15 @@ _numbers = itertools.count(1)
 def fixed_today():
     with clock.frozen(TODAY):
         yield TODAY
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (per-process memory in tests): a rendered card or a
+    cached count of another test, whose ids the database may give out again, must not show."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -114,6 +128,14 @@ class World:
     sample_plan: SamplePlan       # the city's spot check, assigned to the auditor (no items)
     extra: dict = field(default_factory=dict)
 
+    def person_case(self) -> Case:
+        """The trainee's (``users["person"]``) subsidy, made at the first call: other tests'
+        counts of cases stay those of the units above."""
+        if "person_case" not in self.extra:
+            trainee = Person.objects.get(resident_id_digest=self.users["person"].resident_id_digest)
+            self.extra["person_case"] = make_person_case(trainee, self.own_case.opened_by_run)
+        return self.extra["person_case"]
+
 
 @pytest.fixture
 def world(db, make_case, commitment_text) -> World:
@@ -136,11 +158,14 @@ def world(db, make_case, commitment_text) -> World:
         "service_officer": _user("service", Role.SERVICE_OFFICER),
         "admin": _user("admin", Role.ADMIN, "", is_staff=True, is_superuser=True),
     }
+    trainee, _number = make_person()
+    users["person"] = person_user(trainee)
     now = clock.now()
     publicity = PublicityBatch.objects.create(
         region_code=CITY, program="inclusive-2020", start_on=date(2020, 4, 29),
         end_on=date(2020, 5, 8), workdays=5, opened_by=users["agency"], opened_at=now)
     PublicityItem.objects.create(batch=publicity, case=published)
+    write_listing(publicity)  # as open_publicity does: the public list's rows
 
     def batch(region: str, case: Case, departments: list[str]) -> tuple[ReviewBatch, list[ReviewTask]]:
         opener = users["agency"] if region == CITY else users["other_agency"]

@@ -18,7 +18,7 @@ from .conftest import World
 pytestmark = pytest.mark.django_db
 
 ACTORS = ("anonymous", "enterprise", "other_enterprise", "agency", "other_agency", "supervisor",
-          "department", "finance", "auditor", "service_officer", "admin")
+          "department", "finance", "auditor", "service_officer", "admin", "person")
 EVERYONE = frozenset(ACTORS)
 CONSOLE = frozenset({"agency", "other_agency", "supervisor", "finance", "auditor",
                      "service_officer", "admin"})
@@ -28,7 +28,7 @@ OFFICERS = frozenset({"agency", "other_agency", "service_officer"})  # service-o
 PAYMENTS = frozenset({"agency", "other_agency", "supervisor", "finance", "auditor", "admin"})
 PAYERS = frozenset({"agency", "other_agency", "finance"})  # build, cancel, export, reconcile
 OVERSIGHT = frozenset({"agency", "other_agency", "supervisor", "auditor", "admin"})
-LOGIN_PATHS = ("/portal/login/", "/console/login/", "/admin/login/")
+LOGIN_PATHS = ("/portal/login/", "/console/login/", "/admin/login/", "/me/login/")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,15 @@ RULES: dict[str, Rule] = {
     "web:portal-inbox-read": Rule(frozenset({"enterprise", "other_enterprise"}), ok=(405,)),
     "web:portal-notice": Rule(frozenset(), lambda w: {"pk": 1}),  # no notice in the world
     "web:portal-account": Rule(frozenset({"enterprise", "other_enterprise"})),
+    # The persons' portal: a trainee, and only their own case (the world has no notice).
+    "web:person-login": Rule(EVERYONE),
+    "web:person-code": Rule(EVERYONE, ok=(302,)),          # no code requested: back to step 1
+    "web:person-home": Rule(frozenset({"person"})),
+    "web:person-case": Rule(frozenset({"person"}), lambda w: {"pk": w.person_case().pk}),
+    "web:person-inbox": Rule(frozenset({"person"})),
+    "web:person-notice": Rule(frozenset(), lambda w: {"pk": 1}),
+    "web:person-account": Rule(frozenset({"person"})),
+    "outreach:person-short-link": Rule(EVERYONE, lambda w: {"code": "1"}, ok=(302,)),
     "web:console-home": Rule(CONSOLE),
     "web:console-appeals": Rule(CONSOLE),
     "web:console-appeal-answer": Rule(DECIDERS, lambda w: {"pk": 1}, ok=(405,)),

@@ -7,8 +7,9 @@ from .models import Attempt, SmsCode, TOTPDevice, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (
-        (None, {"fields": ("role", "region_code", "department", "uscc")}),
+        (None, {"fields": ("role", "region_code", "department", "uscc", "resident_id_digest")}),
     )
+    readonly_fields = ("resident_id_digest",)  # set by the person login, never typed
     list_display = ("username", "role", "region_code", "department", "is_active")
     list_filter = ("role", "department", "is_active")
 
@@ -34,8 +35,8 @@ class TOTPDeviceAdmin(ReadOnlyAdmin):
 
 @admin.register(SmsCode)
 class SmsCodeAdmin(ReadOnlyAdmin):
-    list_display = ("uscc", "created_at", "expires_at", "used_at", "ip")
-    search_fields = ("uscc",)
+    list_display = ("key", "created_at", "expires_at", "used_at", "ip")
+    search_fields = ("key",)
     exclude = ("salt", "code_hash", "phone")
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -3,8 +3,9 @@
 A custom user model from the first migration: Django cannot swap it in later without pain.
 Every staff user is scoped to a region subtree (GB/T 2260 code: a province sees its cities, a
 city only itself and its counties); every view checks it. A joint-review reviewer also belongs
-to one department (finance, ndrc, …), and an enterprise user acts for one unit (its unified
-social credit code).
+to one department (finance, ndrc, …), an enterprise user acts for one unit (its unified
+social credit code), and a person (a trainee) for themself alone: their resident ID's blind
+index, never the number.
 """
 
 from django.contrib.auth.models import AbstractUser
@@ -24,10 +25,12 @@ class Role(models.TextChoices):
     SERVICE_OFFICER = "service_officer", _("服务专员")
     ENTERPRISE = "enterprise", _("企业")
     ADMIN = "admin", _("系统管理员")
+    PERSON = "person", _("个人")
 
 
-STAFF_ROLES = frozenset(set(Role) - {Role.ENTERPRISE})
-"""Roles that log in with a password and a TOTP code; an enterprise logs in with an SMS code."""
+STAFF_ROLES = frozenset(set(Role) - {Role.ENTERPRISE, Role.PERSON})
+"""Roles that log in with a password and a TOTP code; an enterprise (by its USCC) and a person
+(by their resident ID) log in with an SMS code."""
 
 
 class Department(models.TextChoices):
@@ -63,6 +66,13 @@ class User(AbstractUser):
         blank=True,
         help_text=_("企业用户所代表的参保单位。"),
     )
+    resident_id_digest = models.CharField(
+        _("身份证号码指纹"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("个人用户本人身份证号码的盲索引（HMAC-SM3，不可还原）；其他角色为空。"),
+    )
 
     class Meta:
         verbose_name = _("用户")
@@ -84,6 +94,17 @@ class User(AbstractUser):
                 condition=models.Q(uscc="") | models.Q(role="enterprise"),
                 name="user_uscc_only_for_enterprises",
             ),
+            # A person user is nobody without their blind index (they would see no case, or
+            # worse, be matched loosely); any other role with one would see a person's cases.
+            models.CheckConstraint(
+                condition=(models.Q(role="person") & ~models.Q(resident_id_digest=""))
+                | (~models.Q(role="person") & models.Q(resident_id_digest="")),
+                name="user_resident_id_digest_only_for_persons",
+            ),
+            models.UniqueConstraint(
+                fields=["resident_id_digest"], condition=~models.Q(resident_id_digest=""),
+                name="user_one_per_person",
+            ),
         )
 
     def __str__(self) -> str:
@@ -93,13 +114,18 @@ class User(AbstractUser):
     def is_enterprise(self) -> bool:
         return self.role == Role.ENTERPRISE
 
+    @property
+    def is_person(self) -> bool:
+        return self.role == Role.PERSON
+
     def covers_region(self, region_code: str) -> bool:
         """Whether ``region_code`` lies in this staff user's region subtree.
 
         A user with no region sees nothing (an admin: everything): a missing setting must
-        never widen anyone's view. Enterprises are scoped by unit, not region.
+        never widen anyone's view. Enterprises are scoped by unit and persons by themselves,
+        not by region (a person's ``region_code`` says where they live, it grants nothing).
         """
-        if self.is_enterprise:
+        if self.is_enterprise or self.is_person:
             return False
         if not self.region_code:
             return self.role == Role.ADMIN
@@ -146,14 +172,18 @@ class TOTPDevice(models.Model):
 
 
 class SmsCode(models.Model):
-    """A one-time login code sent to a unit's contact phone on record.
+    """A one-time login code sent to the phone on record of a unit or a person.
 
-    Only a keyed hash of the code is stored: a copy of the database alone does not let anyone
-    log in. A code is valid once, until ``expires_at``, and only while it is the unit's latest.
+    ``key`` is who logs in: a unit's USCC, or the blind index of a person's resident ID (never
+    the number). Only a keyed hash of the code is stored: a copy of the database alone does not
+    let anyone log in. A code is valid once, until ``expires_at``, and only while it is the
+    key's latest. A row with no ``phone`` stands for a code never sent (a resident ID with no
+    person on record): it answers like any other, so the login reveals nobody's existence.
     """
 
-    uscc = models.CharField(_("统一社会信用代码"), max_length=18)
-    phone = models.CharField(_("发送号码"), max_length=20)
+    key = models.CharField(_("登录对象"), max_length=64,
+                           help_text=_("单位的统一社会信用代码，或个人身份证号码的盲索引。"))
+    phone = models.CharField(_("发送号码"), max_length=20, blank=True)
     salt = models.CharField(_("盐"), max_length=32)
     code_hash = models.CharField(_("验证码摘要"), max_length=64)
     ip = models.GenericIPAddressField(_("请求来源 IP"), null=True, blank=True)
@@ -164,7 +194,7 @@ class SmsCode(models.Model):
     class Meta:
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
-        indexes = (models.Index(fields=["uscc", "created_at"], name="sms_code_uscc_created"),
+        indexes = (models.Index(fields=["key", "created_at"], name="sms_code_key_created"),
                    models.Index(fields=["ip", "created_at"], name="sms_code_ip_created"))
         constraints = (
             models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")),
@@ -172,7 +202,7 @@ class SmsCode(models.Model):
         )
 
     def __str__(self) -> str:
-        return f"{self.uscc} · {self.created_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.key[:18]} · {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class SmsOutbox(models.Model):
@@ -198,8 +228,8 @@ class SmsOutbox(models.Model):
 class Attempt(models.Model):
     """One login step or public submission, kept to rate-limit and lock out (and to audit).
 
-    ``key`` is what is being protected: a USCC (SMS code), a username (password and TOTP) or
-    an IP address (public forms).
+    ``key`` is what is being protected: a USCC or a person's resident-ID blind index (SMS
+    code), a username (password and TOTP) or an IP address (public forms).
     """
 
     class Kind(models.TextChoices):

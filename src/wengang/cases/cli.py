@@ -125,6 +125,54 @@ def load(result, units_from, force, actor_name) -> None:
     console.print(table)
 
 
+@cases.command("load-persons")
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--feeds", "feeds_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The feed folder the run screened, if it moved.")
+@click.option("--snapshot", "snapshot_id", help="The snapshot the run screened (id or `latest`).")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Snapshot store. Default: $WENGANG_DATA_DIR/snapshots.")
+@click.option("--force", is_flag=True, help="Reload a loaded result (it then finds nothing new).")
+@click.option("--actor", "actor_name", envvar="WENGANG_ACTOR", default=None,
+              help="Username of the operator (optional: a scheduled load has none).")
+@_errors
+def load_persons(result, feeds_dir, snapshot_id, store_dir, force, actor_name) -> None:
+    """Load a person screening result into training cases (培训补贴立案). 导入人员筛查结果。"""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from wengang.cli import _feed_source
+
+    from .loading_persons import load_person_screening
+
+    actor = _actor(actor_name)
+    source = (_feed_source(feeds_dir, snapshot_id, store_dir)
+              if feeds_dir is not None or snapshot_id is not None else None)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("导入 / loading", total=None)
+        summary = load_person_screening(
+            result, actor=actor, source=source, force=force,
+            progress=lambda label: progress.update(task, description=label), **_via())
+    if summary.already_loaded:
+        console.print(f"该结果已导入（筛查批次 #{summary.run_id}），未作任何更改 / "
+                      f"already loaded as run #{summary.run_id}: nothing changed")
+        return
+    table = Table(title=f"筛查批次 #{summary.run_id} 导入结果 / load summary", show_header=False)
+    for label, value in (
+            ("结果行数 / rows", summary.rows), ("符合条件 / eligible rows", summary.eligible_rows),
+            ("新增人员 / persons added", summary.persons_created),
+            ("更新人员 / persons updated", summary.persons_updated),
+            ("新增单位 / units added", summary.units_created),
+            ("新立案 / cases opened", summary.opened),
+            ("新增明细的案件 / cases with new items", summary.updated),
+            ("新增补贴明细 / items added", summary.items_added),
+            ("已有的明细 / items already claimed", summary.items_known),
+            ("已审核案件待复核 / approved cases flagged", summary.flagged)):
+        table.add_row(label, f"{value:,}")
+    table.add_row("用时 / seconds", f"{summary.seconds:.1f}")
+    console.print(table)
+
+
 # --- notice and deadlines ------------------------------------------------------------------
 
 @cases.command("notify")
@@ -175,7 +223,8 @@ def reminders(region_code, record, actor_name) -> None:
     for column in ("案件", "单位", "联系电话", "申请截止日"):
         table.add_column(column)
     for case in due:
-        table.add_row(str(case.pk), case.unit.name, case.unit.masked_phone, str(case.apply_by))
+        table.add_row(str(case.pk), case.beneficiary_name_masked, case.beneficiary.masked_phone,
+                      str(case.apply_by))
     console.print(table)
     if record:
         count = len(record_reminders(due.values_list("pk", flat=True), actor=actor, **_via()))
@@ -382,7 +431,7 @@ def publicity_resolve(objection_id, uphold, note, actor_name) -> None:
 def _case(case_id: int):
     from .models import Case
 
-    return Case.objects.select_related("unit").get(pk=case_id)
+    return Case.objects.select_related("unit", "person").get(pk=case_id)
 
 
 def _single(name: str, doc: str, *, needs_reason: bool):
@@ -434,7 +483,8 @@ def show(case_id) -> None:
     case = _case(case_id)
     header = Table(show_header=False, title=f"案件 {case.pk}")
     for label, value in (
-            ("单位", str(case.unit)), ("项目", f"{case.program}（{case.refund_year} 年）"),
+            ("单位" if case.unit_id else "个人", str(case.beneficiary)),
+            ("项目", f"{case.program}（{case.refund_year} 年）"),
             ("状态", case.get_state_display()), ("办理方式", case.get_route_display()),
             ("规模", case.get_size_display()), ("绿色通道", "是" if case.priority else "否"),
             ("金额（元）", _yuan(case.amount_fen)),

@@ -436,6 +436,10 @@ def load_screening(result_path: Path | str, *, actor: User | None = None,
     if not result_path.is_file():
         raise ResultError(f"{result_path}：找不到结果文件", f"{result_path}: no such result file")
     record = read_record(result_path)
+    if record.get("screening") == "persons":
+        raise RunRecordError(f"{result_path}：这是人员筛查（培训补贴）的结果，请用 wengang cases load-persons",
+                             f"{result_path}: a person screening (training subsidies) result: "
+                             "load it with wengang cases load-persons")
     step("核对结果文件 / checking the result")
     result_sha = sha256_file(result_path)
     if result_sha != record["output"]["sha256"]:
@@ -475,6 +479,28 @@ def load_screening(result_path: Path | str, *, actor: User | None = None,
     return summary
 
 
+def save_run(existing: ScreeningRun | None, result_path: Path, record: dict, result_sha: str,
+             record_sha: str, screened_at: datetime) -> ScreeningRun:
+    """Write the run of ``record`` (a unit or a person screening), not yet marked loaded."""
+    run = existing or ScreeningRun(record_sha256=record_sha)
+    run.result_sha256 = result_sha
+    run.result_path = str(result_path.resolve())
+    run.as_of = date.fromisoformat(record["as_of"])
+    run.region_code = record["region_code"]
+    run.programs = list(record["programs"])
+    run.settings = record.get("settings") or {}
+    run.input_kind = record["inputs"]["kind"]
+    run.input_path = record["inputs"]["path"]
+    run.snapshot_id = record["inputs"].get("snapshot_id") or ""
+    run.input_sha256 = record["inputs"]["sha256"]
+    run.code_version = record.get("code_version", "")
+    run.screened_at = screened_at
+    run.rows = record["output"]["rows"]
+    run.record = record
+    run.save()
+    return run
+
+
 def _load_prepared(con, result_path: Path, record: dict, result_sha: str, record_sha: str,
                    screened_at: datetime, existing: ScreeningRun | None, *,
                    actor: User | None, channel: str, request_id: str, step: Progress,
@@ -484,22 +510,7 @@ def _load_prepared(con, result_path: Path, record: dict, result_sha: str, record
     actor_id = actor.pk if actor else None
     label = "" if actor else "筛查导入"
     with transaction.atomic():
-        run = existing or ScreeningRun(record_sha256=record_sha)
-        run.result_sha256 = result_sha
-        run.result_path = str(result_path.resolve())
-        run.as_of = date.fromisoformat(record["as_of"])
-        run.region_code = record["region_code"]
-        run.programs = list(record["programs"])
-        run.settings = record.get("settings") or {}
-        run.input_kind = record["inputs"]["kind"]
-        run.input_path = record["inputs"]["path"]
-        run.snapshot_id = record["inputs"].get("snapshot_id") or ""
-        run.input_sha256 = record["inputs"]["sha256"]
-        run.code_version = record.get("code_version", "")
-        run.screened_at = screened_at
-        run.rows = record["output"]["rows"]
-        run.record = record
-        run.save()
+        run = save_run(existing, result_path, record, result_sha, record_sha, screened_at)
         summary = LoadSummary(run_id=run.pk)
         with connection.cursor() as cursor:
             sql.create_stage_tables(cursor)

@@ -72,7 +72,7 @@ def insert_why_sql() -> str:
 
 
 def stage(con: duckdb.DuckDBPyConnection, source: str, table: str,
-           columns: tuple[str, ...]) -> int:
+          columns: tuple[str, ...], *, fields: dict[str, tuple] | None = None) -> int:
     """Copy DuckDB table ``source`` into the staging ``table`` of the operational database.
 
     Through the driver's own cursor, not Django's: with DEBUG on, Django's cursor keeps the
@@ -84,7 +84,8 @@ def stage(con: duckdb.DuckDBPyConnection, source: str, table: str,
     - SQLite: ``executemany`` over tuples fetched from DuckDB (a C loop over one statement).
 
     Chunks are read by the ``seq`` column DuckDB numbered the rows with, so memory stays bounded
-    by ``FETCH_ROWS`` whatever the size of the file.
+    by ``FETCH_ROWS`` whatever the size of the file. ``fields`` gives each column's (model,
+    field), whose database type the staging column has (default: the unit loader's tables).
     """
     connection.ensure_connection()
     total = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
@@ -92,8 +93,9 @@ def stage(con: duckdb.DuckDBPyConnection, source: str, table: str,
     if vendor() == "postgresql":
         import psycopg
 
-        types = [_column_type(Unit if table == STAGE_UNITS else _ROW_FIELDS[c][0],
-                              c if table == STAGE_UNITS else _ROW_FIELDS[c][1]) for c in columns]
+        if fields is None:
+            fields = {c: (Unit, c) for c in columns} if table == STAGE_UNITS else _ROW_FIELDS
+        types = [_column_type(*fields[c]) for c in columns]
         unpack = ", ".join(f"(x->>{i})::{t}" for i, t in enumerate(types))
         sql = (f"INSERT INTO {table} ({names}) "
                f"SELECT {unpack} FROM jsonb_array_elements(%s::jsonb) AS x")

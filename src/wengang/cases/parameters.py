@@ -76,19 +76,28 @@ def _specificity(row: WorkflowParameters) -> tuple[int, int]:
     return (len(row.region_code), 1 if row.program else 0)
 
 
-def parameters_for(region_code: str, program: str) -> WorkflowParams:
-    """The parameters in force for cases of ``program`` in ``region_code`` (a 6-digit code)."""
+TRAINING_DEFAULTS = replace(DEFAULTS, reviewers=())
+"""Skills-training subsidies are reviewed by the agency itself (no joint review): the records come
+from the training platforms, the assessment bodies and the rosters, not from what an enterprise
+declares, and the six departments check enterprises. A row for the training program itself may
+still name reviewers (e.g. finance); a row for all programs does not."""
+_REVIEWER_FIELDS = ("reviewers", "reviewers_by_size")
+
+
+def parameters_for(region_code: str, program: str, *, training: bool = False) -> WorkflowParams:
+    """The parameters in force for cases of ``program`` in ``region_code`` (a 6-digit code);
+    ``training``: the program is a skills-training subsidy (``TRAINING_DEFAULTS``)."""
     candidates = {"", region_code[:2] + "0000", region_code[:4] + "00", region_code}
     rows = sorted(
         WorkflowParameters.objects.filter(region_code__in=candidates, program__in=["", program]),
         key=_specificity,
     )
-    params = DEFAULTS
+    params = TRAINING_DEFAULTS if training else DEFAULTS
     for row in rows:
         changes = {}
         for field in fields(WorkflowParams):
             value = getattr(row, field.name)
-            if value is None:
+            if value is None or (training and not row.program and field.name in _REVIEWER_FIELDS):
                 continue
             if field.name == "reviewers":
                 check_reviewer_lists(value, None)

@@ -52,7 +52,8 @@ def open_review_batches(*, actor: User, region_code: str, program: str,
     workflow.require_region(actor, region_code)
     today = today or clock.today()
     calendar = calendar or work_calendar()
-    params = parameters_for(region_code, program)
+    training = Case.objects.for_program(program).training().exists()
+    params = parameters_for(region_code, program, training=training)
     ready = Case.objects.ready_for_review().in_region(region_code).for_program(program)
     if case_ids is not None:
         ready = ready.filter(pk__in=case_ids)

@@ -24,6 +24,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from wengang.feeds import FEEDS
 from wengang.policy import PolicySet, load_policy
 from wengang.screening import FeedSource
 from wengang.screening.risk import DEFAULT_THRESHOLDS
@@ -70,6 +71,8 @@ def _copy_unit_rows(con, source: FeedSource, uscc: str, folder: Path) -> FeedSou
     """The feeds of ``source`` narrowed to ``uscc`` in ``folder``; ``None`` if the unit is absent."""
     files = {}
     for feed, path in source.files.items():
+        if "resident_id" in FEEDS[feed].column_names:
+            continue  # a person-level feed (skills training): unit screening reads none
         reader = (f"read_csv('{_literal(path)}', header = true, all_varchar = true)"
                   if path.suffix == ".csv" else f"read_parquet('{_literal(path)}')")
         con.execute(f"CREATE OR REPLACE TEMP TABLE one_{feed} AS "

@@ -197,10 +197,10 @@ def require_actor_for_case(actor: User | None, case: Case, action: Action, *,
                            roles: Sequence[str] | None = None) -> None:
     require_role(actor, action, roles=roles)
     if actor is not None and actor.role == Role.ENTERPRISE:
-        if actor.uscc != case.unit.uscc:
-            raise NotOwnUnit(case.unit.uscc)
+        if not case.unit_id or actor.uscc != case.unit.uscc:
+            raise NotOwnUnit(case.unit.uscc if case.unit_id else "")
         return
-    require_region(actor, case.unit.region_code)
+    require_region(actor, case.beneficiary_region_code)
 
 
 # --- locking and committing ----------------------------------------------------------------
@@ -230,6 +230,8 @@ def _lock(case: Case) -> Case:
         raise ConcurrentChange(case.pk, str(locked.get_state_display()))
     if Case.unit.is_cached(case):
         locked.unit = case.unit
+    if Case.person.is_cached(case):
+        locked.person = case.person
     return locked
 
 
@@ -383,7 +385,7 @@ def record_reminders(case_ids: Iterable[int], *, actor: User | None = None,
         due = Case.objects.reminder_due(today).filter(pk__in=list(case_ids))
         if actor is not None:
             due = due.visible_to(actor)
-        ids = list(due.select_for_update().values_list("pk", flat=True))
+        ids = list(due.select_for_update(of=("self",)).values_list("pk", flat=True))
         return _move_many(ids, action=Action.REMINDED, to=S.AWAITING_APPLICATION, actor=actor,
                           channel=channel, request_id=request_id, fields={"reminded_on": today},
                           reason="提醒：申请截止日前尚未确认申请",
@@ -405,7 +407,7 @@ def notify(case: Case, *, actor: User | None, channel: str = Channel.SYSTEM, req
         if locked.route == Route.AUTOMATIC:
             return _commit(locked, Action.NOTIFIED, to=S.NOTIFIED, actor=actor, channel=channel,
                            request_id=request_id)
-        params = parameters_for(locked.unit.region_code, locked.program)
+        params = parameters_for(locked.beneficiary_region_code, locked.program)
         window = application_window(calendar or work_calendar(), today, params)
         return _commit(locked, Action.NOTIFIED, to=S.AWAITING_APPLICATION, actor=actor,
                        channel=channel, request_id=request_id, fields=window,
@@ -428,6 +430,7 @@ def notify_many(cases, *, actor: User | None, channel: str = Channel.SYSTEM,
     count = len(_move_many(screened.automatic().values_list("pk", flat=True),
                            action=Action.NOTIFIED, to=S.NOTIFIED, actor=actor, channel=channel,
                            request_id=request_id))
+    # Application-route cases are units' (person programs are automatic: loading_persons).
     groups = (screened.application().values_list("unit__region_code", "program").distinct()
               .order_by())
     for region_code, program in groups:
@@ -554,7 +557,7 @@ def change_account(case: Case, *, actor: User, account: str, reason: str,
         if locked.is_approved:
             raise AccountFrozen(locked.pk, str(locked.get_state_display()))
         _require_state(locked, Action.ACCOUNT_CHANGED)
-        fields = sealed_account_fields(account, AccountKind.BANK, owner=locked.unit.uscc)
+        fields = sealed_account_fields(account, AccountKind.BANK, owner=locked.account_owner)
         return _commit(locked, Action.ACCOUNT_CHANGED, to=State(locked.state), actor=actor,
                        reason=reason, channel=channel, request_id=request_id, fields=fields,
                        data={"account_before": locked.account_masked,
@@ -622,7 +625,7 @@ def reopen_for_late_claim(case: Case, *, actor: User | None, reason: str,
     with transaction.atomic():
         locked = _lock(case)
         _require_state(locked, Action.LATE_CLAIM_REOPENED)
-        params = parameters_for(locked.unit.region_code, locked.program)
+        params = parameters_for(locked.beneficiary_region_code, locked.program)
         window = application_window(calendar or work_calendar(), today, params)
         return _commit(locked, Action.LATE_CLAIM_REOPENED, to=S.AWAITING_APPLICATION,
                        actor=actor, reason=reason, channel=channel, request_id=request_id,

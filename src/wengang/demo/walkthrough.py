@@ -10,6 +10,11 @@ outbox file (no gateway needed). Finance funds them, the bank files are exported
 rejects a few transfers, and one failed case is paid again after its account change. Every step
 goes through the services of ``cases`` and ``payments`` — the same code the console and the API
 call. The last simulated day is written to ``demo-today`` in the data directory, for the web UI.
+
+With ``--persons`` (a person screening result), the skills-training subsidies go along: loaded
+on the first day, notified, approved by the agency (no department reviews trainees' records),
+published, payable and paid with the rest, while one trainee's case is printed at each step
+(``demo.trainee``).
 """
 
 from datetime import date
@@ -63,7 +68,10 @@ def _day(day: date, console: Console, what: str) -> None:
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--applications", default=300, show_default=True,
               help="How many enterprises on the application route confirm in the demo.")
-def walkthrough(result: Path, applications: int) -> None:
+@click.option("--persons", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A person screening result (wengang screen-persons) to walk along: "
+                   "the training subsidies, one trainee followed from completion to payment.")
+def walkthrough(result: Path, applications: int, persons: Path | None) -> None:
     """Walk a screening result through the whole flow on a simulated clock. 演示全流程。"""
     from wengang.cases.cli import setup_django
 
@@ -80,9 +88,16 @@ def walkthrough(result: Path, applications: int) -> None:
     _day(date(2020, 4, 15), console, "载入筛查结果并告知企业 / load the screening result, notify")
     summary = services.load_screening(result, actor=agency)
     console.print(f"  {summary}")
-    from wengang.outreach.demo import notify_eligible
+    from wengang.demo.trainee import TRAINING_PROGRAM, Trainee, approve_training_batches
+    from wengang.outreach.demo import notify_eligible, notify_paid_persons
 
+    trainee = (Trainee.load(persons, actor=agency, region_code=DEMO_REGION, console=console)
+               if persons is not None else None)
+    training = (TRAINING_PROGRAM,) if trainee is not None else ()
     notify_eligible(DEMO_REGION, console=console)  # one inbox message and one text per unit
+    if trainee is not None:
+        trainee.step("告知 / notified")
+        trainee.told()
 
     _day(date(2020, 4, 16), console, f"{applications} 家企业确认信息并签署承诺书 / enterprises confirm")
     letter = CommitmentText.objects.order_by("-pk").first()
@@ -107,7 +122,7 @@ def walkthrough(result: Path, applications: int) -> None:
 
     _day(date(2020, 4, 20), console, "部门联审 / joint review")
     batches = []
-    for program in ("difficult-2020", "inclusive-2020"):
+    for program in ("difficult-2020", "inclusive-2020", *training):
         batches += services.open_review_batches(actor=agency, region_code=DEMO_REGION, program=program)
     objected = None
     for task in ReviewTask.objects.filter(batch__in=batches).select_related("batch").order_by("pk"):
@@ -120,10 +135,16 @@ def walkthrough(result: Path, applications: int) -> None:
     if objected is not None:
         objected.refresh_from_db()
         services.reject(objected, actor=agency, reason="部门联审异议属实：地址失联")
+    if trainee is not None:
+        approved = approve_training_batches(batches, actor=agency)
+        console.print(f"  培训补贴由经办机构审核通过 {approved:,} 件 / training cases approved by the agency")
+        trainee.step("经办机构审核 / agency review")
 
     _day(date(2020, 4, 29), console, "公示 5 个工作日（含五一假期）/ publicity, 5 working days")
     publicity = [services.open_publicity(actor=agency, region_code=DEMO_REGION, program=program)
-                 for program in ("difficult-2020", "inclusive-2020")]
+                 for program in ("difficult-2020", "inclusive-2020", *training)]
+    if trainee is not None:
+        trainee.step("公示（姓名脱敏）/ publicity, name masked")
     _day(date(2020, 4, 30), console, "群众异议 / an objection from the public")
     case = Case.objects.filter(state="in_publicity").in_region(DEMO_REGION).order_by("pk").first()
     objection = services.file_objection(case, objector_name="王某", objector_contact="13900000000",
@@ -138,6 +159,8 @@ def walkthrough(result: Path, applications: int) -> None:
     _day(date(2020, 5, 9), console, f"公示期满（{batch_end}）转为待拨付 / publicity over: payable")
     for batch in publicity:
         services.close_publicity(batch, actor=agency)
+    if trainee is not None:
+        trainee.step("公示期满无异议 / publicity over")
 
     _day(date(2020, 5, 11), console, "财政下达资金，拨付并对账 / fund, pay and reconcile")
     from django.conf import settings
@@ -147,6 +170,10 @@ def walkthrough(result: Path, applications: int) -> None:
 
     pay_demo_city(agency=agency, finance=users["nanchang-finance"], region_code=DEMO_REGION,
                   out_dir=Path(settings.DATA_DIR) / "bank", console=console)
+    if trainee is not None:
+        trainee.paid()
+        notify_paid_persons(DEMO_REGION)
+        trainee.told()
     (Path(settings.DATA_DIR) / "demo-today").write_text(clock.today().isoformat() + "\n")
 
     from wengang.stats.refresh import refresh

@@ -1,8 +1,10 @@
-"""The demo's outreach step: tell every unit whose case was found eligible, with no gateway.
+"""The demo's outreach steps: tell every unit (and trainee) whose case was found eligible, and
+each trainee once paid, with no gateway.
 
-``notify_eligible`` is called by the walkthrough after loading the screening result: the
-screened cases are notified through the workflow, and each unit gets its in-site message
-(delivered at once) and a line in the outbox file (what the SMS gateway would have sent).
+``notify_eligible`` is called by the walkthrough after loading the screening results: the
+screened cases are notified through the workflow, and each unit or trainee gets an in-site
+message (delivered at once) and a line in the outbox file (what the SMS gateway would have
+sent). ``notify_paid_persons`` tells the trainees paid by the bank's return.
 """
 
 from dataclasses import dataclass
@@ -11,8 +13,8 @@ from pathlib import Path
 from rich.console import Console
 
 from .channels import OutboxFileGateway, outbox_path
-from .models import Channel, Notice, Status
-from .planning import plan
+from .models import Channel, Notice, Status, Topic
+from .planning import derive, plan
 from .sending import send_pending
 
 
@@ -41,3 +43,14 @@ def notify_eligible(region_code: str, *, console: Console | None = None,
         if example is not None:
             console.print(f"  例 / e.g.: {example.text.splitlines()[0]}")
     return result
+
+
+def notify_paid_persons(region_code: str, *, outbox: Path | None = None) -> int:
+    """Tell each trainee whose subsidy the bank paid (inbox and outbox); return texts written.
+
+    Only the persons' topic: the units' later notices are left to ``wengang notify``.
+    """
+    derive(channels=[Channel.INBOX, Channel.OUTBOX], region_code=region_code,
+           topics=[Topic.PERSON_PAID])
+    send_pending(Channel.INBOX)
+    return send_pending(Channel.OUTBOX, gateway=OutboxFileGateway(outbox or outbox_path())).sent

@@ -1,10 +1,12 @@
-"""Notices to enterprises: one per unit × event × channel × recipient, and what became of it.
+"""Notices to enterprises and persons: one per beneficiary × event × channel × recipient, and
+what became of it.
 
 A notice is derived from a case event (``planning``), rendered from a versioned template when it
 is sent (``templates``), handed to a channel (``channels``) and settled by the gateway's answer
 or a delivery receipt (``sending``, ``receipts``). The database key
 ``notice_one_per_unit_event_channel`` is what makes "one call, one text" hold even when planning
-runs twice at once.
+runs twice at once; ``notice_one_per_person_event_channel`` does the same for a person (a
+trainee told of their skills-training subsidy).
 """
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from wengang.cases.models import Case, CaseEvent, Unit, region_q
+from wengang.cases.models import Case, CaseEvent, Person, Unit, region_q
 
 
 class Topic(models.TextChoices):
@@ -27,6 +29,12 @@ class Topic(models.TextChoices):
     PAYMENT_FAILED = "payment_failed", _("拨付失败")
     REJECTED = "rejected", _("不予通过")
     CLAWBACK = "clawback", _("追回通知")
+    PERSON_ELIGIBLE = "person_eligible", _("个人：符合补贴条件")
+    PERSON_PAID = "person_paid", _("个人：补贴已发放")
+
+
+PERSON_TOPICS = frozenset({Topic.PERSON_ELIGIBLE, Topic.PERSON_PAID})
+"""What a person (a trainee) is told: that they are eligible, and that the money is paid."""
 
 
 class Channel(models.TextChoices):
@@ -39,11 +47,13 @@ class Channel(models.TextChoices):
 
 
 class Recipient(models.TextChoices):
-    """Who at the unit: the unit itself (inbox), its contact, or its social-insurance clerk."""
+    """Who at the unit: the unit itself (inbox), its contact, or its social-insurance clerk;
+    or the person a person's case is about (inbox and their phone)."""
 
     UNIT = "unit", _("单位")
     CONTACT = "contact", _("联系人")
     CLERK = "clerk", _("社保专管员")
+    PERSON = "person", _("本人")
 
 
 class Status(models.TextChoices):
@@ -59,7 +69,8 @@ FINAL_STATUSES = (Status.DELIVERED, Status.FAILED, Status.SUPPRESSED)
 
 class NoticeQuerySet(models.QuerySet):
     def in_region(self, region_code: str) -> "NoticeQuerySet":
-        return self.filter(region_q("unit__region_code", region_code))
+        return self.filter(region_q("unit__region_code", region_code)
+                           | region_q("person__region_code", region_code))
 
     def on(self, channel: str) -> "NoticeQuerySet":
         return self.filter(channel=channel)
@@ -72,6 +83,11 @@ class NoticeQuerySet(models.QuerySet):
     def inbox_for(self, unit: Unit) -> "NoticeQuerySet":
         """The unit's messages page: every notice on any channel, newest first (UX: Messages)."""
         return self.filter(unit=unit).exclude(status=Status.SUPPRESSED).order_by("-created_at", "-id")
+
+    def inbox_for_person(self, person: Person) -> "NoticeQuerySet":
+        """A person's messages page: their notices on every channel, newest first."""
+        return (self.filter(person=person).exclude(status=Status.SUPPRESSED)
+                .order_by("-created_at", "-id"))
 
     def reach(self, *by: str) -> list[dict]:
         """Reach statistics grouped ``by`` any of channel, topic, region (and status counts).
@@ -191,10 +207,15 @@ class OptOut(models.Model):
 
 
 class Notice(models.Model):
-    """One message to one recipient of a unit about one event of one case, on one channel."""
+    """One message to one recipient of a unit (or to a person) about one event of one case, on
+    one channel. Exactly one of ``unit`` and ``person``: the case's beneficiary."""
 
     unit = models.ForeignKey(Unit, verbose_name=_("参保单位"), on_delete=models.PROTECT,
-                             related_name="notices", db_index=False)  # the unique key leads with it
+                             related_name="notices", null=True, blank=True,
+                             db_index=False)  # the unique key leads with it
+    person = models.ForeignKey(Person, verbose_name=_("个人"), on_delete=models.PROTECT,
+                               related_name="notices", null=True, blank=True,
+                               db_index=False)  # the unique key leads with it
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT,
                              related_name="notices", db_index=False)
     event = models.ForeignKey(CaseEvent, verbose_name=_("案件事件"), on_delete=models.PROTECT,
@@ -235,6 +256,12 @@ class Notice(models.Model):
             # programs hears about each, but never twice about the same one on one channel.
             models.UniqueConstraint(fields=["unit", "case", "topic", "channel", "recipient"],
                                     name="notice_one_per_unit_event_channel"),
+            # NULLs are distinct in a unique key: a person's notices need their own.
+            models.UniqueConstraint(fields=["person", "case", "topic", "channel", "recipient"],
+                                    name="notice_one_per_person_event_channel"),
+            models.CheckConstraint(condition=Q(unit__isnull=False, person__isnull=True)
+                                   | Q(unit__isnull=True, person__isnull=False),
+                                   name="notice_one_beneficiary"),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="notice_status_known"),
         )
         indexes = (
@@ -243,7 +270,8 @@ class Notice(models.Model):
         )
 
     def __str__(self) -> str:
-        return f"{self.get_topic_display()} → {self.unit_id} · {self.get_channel_display()}"
+        to = self.unit_id if self.unit_id else f"p{self.person_id}"
+        return f"{self.get_topic_display()} → {to} · {self.get_channel_display()}"
 
     @property
     def idempotency_key(self) -> str:

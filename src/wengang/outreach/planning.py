@@ -8,6 +8,12 @@ a few statements, and running it twice (or twice at once) adds nothing (the uniq
 ``notice_one_per_unit_event_channel``). Only news still true is told: a case event yields a
 notice while the case is still in the state the event left it (an approval overtaken by
 publicity is not sent next to the publicity notice).
+
+A person's case (a trainee's skills-training subsidy) is told to the person, not to a unit:
+that they are eligible and that the money is paid (``PERSON_TOPICS``), in their in-site inbox
+and to the phone on their record — one text per person × case × event, held by the key
+``notice_one_per_person_event_channel``. The unit topics join the case's unit, so they never
+reach a person's case, and the person topics never a unit's.
 """
 
 from collections.abc import Iterable
@@ -18,12 +24,12 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from wengang.cases import workflow
-from wengang.cases.models import Action, Case, CaseEvent, State, Unit, region_prefix
+from wengang.cases.models import Action, Case, CaseEvent, Person, State, Unit, region_prefix
 from wengang.cases.models import Channel as CaseChannel
 from wengang.core.clock import clock
 from wengang.payments.models import Receivable
 
-from .models import Channel, Contact, Notice, OptOut, Recipient, Status, Topic
+from .models import PERSON_TOPICS, Channel, Contact, Notice, OptOut, Recipient, Status, Topic
 
 
 @dataclass(frozen=True)
@@ -45,8 +51,14 @@ SOURCES: dict[Topic, Source] = {
     Topic.PAID: Source(Action.PAID, State.PAID),
     Topic.PAYMENT_FAILED: Source(Action.PAYMENT_FAILED, State.PAYMENT_FAILED, reason="e.reason"),
     Topic.REJECTED: Source(Action.REJECTED, State.REJECTED, reason="e.reason"),
+    Topic.PERSON_ELIGIBLE: Source(Action.NOTIFIED, State.NOTIFIED),
+    Topic.PERSON_PAID: Source(Action.PAID, State.PAID),
 }
 """Case events per topic. The clawback notice comes from a receivable (``payments``) instead."""
+
+PERSON_PHONE_CHANNELS = frozenset({Channel.SMS, Channel.OUTBOX})
+"""Where a person is reached besides the inbox: the phone on their record (no call lists, no
+WeChat or e-mail addresses are kept for persons)."""
 
 DEFAULT_CHANNELS = (Channel.INBOX, Channel.OUTBOX)
 """The embedded default: the in-site inbox plus an outbox file; the demo needs no gateway."""
@@ -126,6 +138,35 @@ def event_notices_sql(topic: Topic, channel: str, region_code: str | None,
                  source.state_after.value, *filter_params]
 
 
+def person_notices_sql(topic: Topic, channel: str, region_code: str | None,
+                       now: datetime) -> tuple[str, list] | None:
+    """Notices of a person topic on ``channel`` for every person case event still true, not
+    yet noticed; ``None`` for a channel that cannot reach a person."""
+    if channel != Channel.INBOX and channel not in PERSON_PHONE_CHANNELS:
+        return None
+    source = SOURCES[topic]
+    if channel == Channel.INBOX:
+        who, where = "%s, '', %s", ""
+    else:
+        who, where = "%s, p.phone, %s", " AND p.phone <> ''"
+    params_region: list = []
+    if region_code:
+        where += " AND p.region_code LIKE %s"
+        params_region.append(region_prefix(region_code) + "%")
+    at = connection.ops.adapt_datetimefield_value(now)
+    sql = (f"INSERT INTO {Notice._meta.db_table} (person_id, {_COLUMNS.removeprefix('unit_id, ')}) "
+           f"SELECT p.id, c.id, e.id, %s, %s, {who}, c.amount_fen, {source.due_on}, "
+           f"{source.reason}, %s, 0, %s, '', '', '', '', %s "
+           f"FROM {CaseEvent._meta.db_table} e "
+           f"JOIN {Case._meta.db_table} c ON c.id = e.case_id "
+           f"JOIN {Person._meta.db_table} p ON p.id = c.person_id "
+           f"WHERE e.action = %s AND e.state_after = %s AND c.state = %s{where} "
+           "ORDER BY e.id ON CONFLICT DO NOTHING")
+    return sql, [topic.value, channel, Recipient.PERSON, settings.LANGUAGE_CODE, Status.PENDING,
+                 at, at, source.action.value, source.state_after.value,
+                 source.state_after.value, *params_region]
+
+
 def clawback_notices_sql(channel: str, region_code: str | None,
                          now: datetime) -> tuple[str, list]:
     """Clawback notices: one per receivable's case, with its amount, reason and due date."""
@@ -153,9 +194,15 @@ def derive(*, channels: Iterable[str] = DEFAULT_CHANNELS, region_code: str | Non
     with transaction.atomic(), connection.cursor() as cursor:
         for channel in channels:
             for topic in topics:
-                sql, params = (clawback_notices_sql(channel, region_code, now)
-                               if topic == Topic.CLAWBACK
-                               else event_notices_sql(Topic(topic), channel, region_code, now))
+                if topic == Topic.CLAWBACK:
+                    statement = clawback_notices_sql(channel, region_code, now)
+                elif topic in PERSON_TOPICS:
+                    statement = person_notices_sql(Topic(topic), channel, region_code, now)
+                else:
+                    statement = event_notices_sql(Topic(topic), channel, region_code, now)
+                if statement is None:
+                    continue
+                sql, params = statement
                 cursor.execute(sql, params)
                 added += max(cursor.rowcount, 0)
     return added

@@ -128,9 +128,10 @@ class Options:
             link_base=os.environ.get("WENGANG_OUTREACH_LINK_BASE", "http://127.0.0.1:8000"))
 
 
-def short_link(base: str, case_id: int) -> str:
-    """A short link to the case on the portal (``outreach:short-link`` redirects it)."""
-    return f"{base.rstrip('/')}/outreach/c/{_base36(case_id)}"
+def short_link(base: str, case_id: int, *, person: bool = False) -> str:
+    """A short link to the case on the portal (``outreach:short-link`` redirects it), or on
+    the persons' portal (``outreach:person-short-link``)."""
+    return f"{base.rstrip('/')}/outreach/{'p' if person else 'c'}/{_base36(case_id)}"
 
 
 def _base36(number: int) -> str:
@@ -159,14 +160,18 @@ class Renderer:
         return self._templates[key]
 
     def message(self, notice: Notice) -> Message:
-        case, unit = notice.case, notice.unit
+        case = notice.case
+        beneficiary = notice.unit if notice.unit_id else notice.person
         program_key = (case.program_kind, notice.language)
         if program_key not in self._programs:
             self._programs[program_key] = templates.program_name(*program_key)
+        person = notice.person_id is not None
         facts = templates.Facts(
-            unit=unit.name, program=self._programs[program_key], year=case.refund_year,
-            amount_fen=notice.amount_fen, link=short_link(self.link_base, case.pk),
-            due_on=notice.due_on, reason=notice.reason, account=case.account_masked or unit.account_masked)
+            unit=notice.unit.name if not person else "", program=self._programs[program_key],
+            year=case.refund_year, amount_fen=notice.amount_fen,
+            link=short_link(self.link_base, case.pk, person=person), due_on=notice.due_on,
+            reason=notice.reason, account=case.account_masked or beneficiary.account_masked,
+            name=notice.person.name_masked if person else "")
         template = self.template(notice)
         notice.template = template
         notice.text = templates.render(template, facts)
@@ -197,7 +202,7 @@ def _claim(channel: str, now: datetime, size: int) -> list[Notice]:
     Notice.objects.filter(pk__in=ids, status=Status.PENDING, next_attempt_at__lte=now).update(
         lease=token, next_attempt_at=now + LEASE)
     return list(Notice.objects.filter(lease=token, status=Status.PENDING)
-                .select_related("case", "unit").order_by("pk"))
+                .select_related("case", "unit", "person").order_by("pk"))
 
 
 def _defer_quiet(channel: str, now: datetime, quiet: QuietHours) -> int:

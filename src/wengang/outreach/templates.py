@@ -21,7 +21,7 @@ from .errors import OutreachError
 from .models import Channel, NoticeTemplate, Topic
 
 PLACEHOLDERS = frozenset({"unit", "program", "year", "amount", "link", "due_on", "reason",
-                          "account"})
+                          "account", "name"})
 SHORT_CHANNELS = frozenset({Channel.SMS, Channel.CALL, Channel.WECHAT, Channel.OUTBOX})
 
 _SUBJECT = {
@@ -34,6 +34,8 @@ _SUBJECT = {
     Topic.PAYMENT_FAILED: _("稳岗返还：拨付失败，请变更收款账户"),
     Topic.REJECTED: _("稳岗返还：未通过审核"),
     Topic.CLAWBACK: _("稳岗返还：追回通知"),
+    Topic.PERSON_ELIGIBLE: _("培训补贴：符合条件，无需申请"),
+    Topic.PERSON_PAID: _("培训补贴：已发放"),
 }
 _BODY = {
     Topic.ELIGIBLE_AUTOMATIC: _(
@@ -61,9 +63,16 @@ _BODY = {
     Topic.CLAWBACK: _(
         "【稳岗返还】{unit}：经核查，贵单位{year}年{program}已拨付资金中{amount}元应予追回"
         "（{reason}），请于{due_on}前缴回；咨询请拨打12333。详情：{link}"),
+    # To a person: their masked name, never an ID number (a text may be read over a shoulder).
+    Topic.PERSON_ELIGIBLE: _(
+        "【稳岗通】{name}：经比对，您符合{year}年{program}条件，可获补贴{amount}元，无需申请，"
+        "公示期满无异议后发放至您的账户{account}。详情：{link}"),
+    Topic.PERSON_PAID: _("【稳岗通】{name}：您{year}年{program}{amount}元已发放至您的账户{account}，请查收。"
+                         "详情：{link}"),
 }
 _LONG_FOOTER = _("本消息由稳岗通发送。如有疑问，请拨打 12333 或联系当地社保经办机构。")
-_PROGRAM = {"inclusive": _("失业保险稳岗返还"), "difficult": _("困难企业稳岗返还")}
+_PROGRAM = {"inclusive": _("失业保险稳岗返还"), "difficult": _("困难企业稳岗返还"),
+            "training": _("职业技能培训补贴")}
 
 
 def form_for(channel: str) -> str:
@@ -127,12 +136,14 @@ class Facts:
     due_on: date | None
     reason: str
     account: str
+    name: str = ""
+    """A person's masked name (张*丰), for the texts to a person."""
 
     def placeholders(self) -> dict[str, str]:
         return {"unit": self.unit, "program": self.program, "year": str(self.year),
                 "amount": fen_to_yuan(self.amount_fen, grouping=True), "link": self.link,
                 "due_on": self.due_on.isoformat() if self.due_on else "",
-                "reason": self.reason, "account": self.account}
+                "reason": self.reason, "account": self.account, "name": self.name}
 
 
 def program_name(program_kind: str, language: str) -> str:

@@ -1,4 +1,4 @@
-"""Two small public endpoints: delivery receipts from gateways, and the short link in a notice."""
+"""Small public endpoints: delivery receipts from gateways, and the short links in notices."""
 
 import os
 
@@ -42,3 +42,11 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
     short links tells nobody which cases exist.
     """
     return redirect("web:portal-confirm", pk=int(code, 36))
+
+
+@public
+@require_GET
+def person_short_link(request: HttpRequest, code: str) -> HttpResponse:
+    """``/outreach/p/<base-36 case id>`` → the person's subsidy page (as ``short_link``: no
+    lookup; the persons' portal answers 404 for a case that is not the visitor's)."""
+    return redirect("web:person-case", pk=int(code, 36))

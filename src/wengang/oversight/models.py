@@ -204,7 +204,7 @@ class SampleItemQuerySet(models.QuerySet):
         """An auditor sees only the samples assigned to it; staff of the region see all of it."""
         if user.role == Role.AUDITOR:
             return self.filter(plan__auditor=user)
-        if user.role == Role.ENTERPRISE:
+        if user.role in (Role.ENTERPRISE, Role.PERSON):
             return self.none()
         return self.filter(case__in=Case.objects.visible_to(user))
 

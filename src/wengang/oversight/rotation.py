@@ -14,8 +14,9 @@ touched.
   that was read (compare-and-set), so a number changed meanwhile is never overwritten with the
   old one re-sealed; it is left for the next run.
 
-``sealed_columns`` lists every column holding a sealed value and whose USCC it is sealed for:
-the account columns by name, and every ``SealedResidentId`` model found by itself. A model with
+``sealed_columns`` lists every column holding a sealed value and whose USCC it is sealed for (a
+person's values: the person's blind index, ``Person.resident_id_owner``): the account columns
+by name, and every ``SealedResidentId`` model found by itself. A model with
 another kind of sealed column must be added here (a test checks that none is missing).
 """
 
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import connection, transaction
+from django.db.models import Expression
+from django.db.models.functions import Coalesce
 
 from wengang.accounts.models import Role, User
 from wengang.cases import sealing
@@ -36,12 +39,13 @@ from .errors import NotAllowed
 
 @dataclass(frozen=True)
 class SealedColumn:
-    """A column of sealed values, and the path from its row to the owner's USCC."""
+    """A column of sealed values, and the path from its row to the owner's USCC (or an
+    expression: a case or payment of a person is sealed for the person's blind index)."""
 
     model: str
     column: str
     kind: Kind
-    owner: str
+    owner: str | Expression
 
     @property
     def label(self) -> str:
@@ -50,9 +54,12 @@ class SealedColumn:
 
 ACCOUNTS = (
     SealedColumn("cases.Unit", "account_sealed", ACCOUNT, "uscc"),
-    SealedColumn("cases.Case", "account_sealed", ACCOUNT, "unit__uscc"),
+    SealedColumn("cases.Person", "account_sealed", ACCOUNT, "resident_id_digest"),
+    SealedColumn("cases.Case", "account_sealed", ACCOUNT,
+                 Coalesce("unit__uscc", "person__resident_id_digest")),
     SealedColumn("cases.Commitment", "account_sealed", ACCOUNT, "case__unit__uscc"),
-    SealedColumn("payments.Payment", "account_sealed", ACCOUNT, "unit__uscc"),
+    SealedColumn("payments.Payment", "account_sealed", ACCOUNT,
+                 Coalesce("unit__uscc", "person__resident_id_digest")),
     SealedColumn("payments.AccountChange", "account_sealed", ACCOUNT, "unit__uscc"),
 )
 

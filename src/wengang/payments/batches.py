@@ -1,14 +1,16 @@
 """Payment batches: build from payable cases, approve (reserve the budget), export, cancel.
 
 A batch holds one program's payments from one paying account (the most specific active account
-whose region contains the unit). Building moves its cases to ``in_payment`` through the
+whose region contains the beneficiary: a unit, or a person paid a training subsidy). Building moves its cases to ``in_payment`` through the
 workflow, so a case cannot enter two batches; the database holds the same rule
 (``payment_one_live_per_case``). A case whose payment failed enters a later batch only once an
 account change made after the failure has been verified.
 
 Each payment keeps a sealed copy of the account it is made to (``cases.sealing``: the unit's
-latest verified account change, else the case's account), so the record says where the money
-went, and a re-export opens the same numbers and writes the same bytes.
+latest verified account change, else the case's account — a person's social-security card
+account), so the record says where the money went, and a re-export opens the same numbers and
+writes the same bytes. The payee name is the unit's or the person's name in full: the bank
+checks it against the account.
 """
 
 import hashlib
@@ -20,10 +22,11 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F, Max
+from django.db.models.functions import Coalesce
 
 from wengang.accounts.models import Role, User
 from wengang.cases.errors import ConcurrentChange, NothingToDo, ReasonRequired, WrongRole
-from wengang.cases.models import Action, Case, Channel, State
+from wengang.cases.models import TRAINING, Action, Case, Channel, State
 from wengang.cases.sealing import open_account
 from wengang.cases.workflow import (
     cancel_payment_many,
@@ -75,13 +78,14 @@ def receiving_accounts(cases: list[Case]) -> dict[int, AccountChange | Case]:
     case's own account (on record, or confirmed with the commitment). Cases with neither are
     left out."""
     latest: dict[int, AccountChange] = {}
-    for change in (AccountChange.objects.filter(unit_id__in={c.unit_id for c in cases},
+    units = {c.unit_id for c in cases if c.unit_id}  # account changes are units' (a person's: none)
+    for change in (AccountChange.objects.filter(unit_id__in=units,
                                                 status=AccountChange.Status.APPROVED)
                    .order_by("decided_at", "id")):
         latest[change.unit_id] = change
     accounts: dict[int, AccountChange | Case] = {}
     for case in cases:
-        source = latest.get(case.unit_id) or (case if case.has_account else None)
+        source = (case.unit_id and latest.get(case.unit_id)) or (case if case.has_account else None)
         if source is not None:
             accounts[case.pk] = source
     return accounts
@@ -118,7 +122,7 @@ def build_batches(*, actor: User, region_code: str, program: str,
     """Put every payable case of ``program`` in ``region_code`` into draft batches.
 
     One batch per paying account. Each payment's amount is its case's refund less any offset
-    against an outstanding receivable of the same unit (the oldest first). Nothing changes if
+    against an outstanding receivable of the same unit or person (the oldest first). Nothing changes if
     a budget or a paying account is missing.
     """
     require_role(actor, Action.PAYMENT_STARTED)
@@ -129,7 +133,7 @@ def build_batches(*, actor: User, region_code: str, program: str,
     if not ids:
         raise NothingToDo(f"{region_code} 没有待拨付的 {program} 案件",
                           f"no payable {program} case in {region_code}")
-    cases = list(Case.objects.filter(pk__in=ids).select_related("unit").order_by("pk"))
+    cases = list(Case.objects.filter(pk__in=ids).select_related("unit", "person").order_by("pk"))
     accounts = receiving_accounts(cases)
     without_account = [c.pk for c in cases if c.pk not in accounts]
     paying_accounts = list(PayingAccount.objects.filter(active=True).order_by("-region_code"))
@@ -137,9 +141,9 @@ def build_batches(*, actor: User, region_code: str, program: str,
     for case in cases:
         if case.pk not in accounts:
             continue
-        paying = _paying_account_for(case.unit.region_code, paying_accounts)
+        paying = _paying_account_for(case.beneficiary_region_code, paying_accounts)
         if paying is None:
-            raise PayingAccountMissing(case.unit.region_code)
+            raise PayingAccountMissing(case.beneficiary_region_code)
         groups[(paying.pk, case.refund_year)].append(case)
     by_pk = {a.pk: a for a in paying_accounts}
     budgets = {key: ledger.budget_for(by_pk[key[0]].region_code, program, key[1])
@@ -152,15 +156,21 @@ def build_batches(*, actor: User, region_code: str, program: str,
     return BuildResult(batches, without_account)
 
 
-def _offsets(unit_ids: set[int]) -> dict[int, list[Receivable]]:
-    """Receivables with money still to offset, per unit, oldest first (rows locked)."""
-    by_unit: dict[int, list[Receivable]] = defaultdict(list)
-    for receivable in (Receivable.objects.select_for_update()
-                       .filter(unit_id__in=unit_ids,
-                               amount_fen__gt=F("settled_fen") + F("earmarked_fen"))
+def _payee(record: Case | Receivable) -> tuple[str, int]:
+    """Whom a case pays or a receivable is owed by: ("unit", id) or ("person", id)."""
+    return ("unit", record.unit_id) if record.unit_id else ("person", record.person_id)
+
+
+def _offsets(cases: list[Case]) -> dict[tuple[str, int], list[Receivable]]:
+    """Receivables with money still to offset, per unit or person, oldest first (rows locked)."""
+    by_payee: dict[tuple[str, int], list[Receivable]] = defaultdict(list)
+    owing = (Receivable.objects.filter(unit_id__in={c.unit_id for c in cases if c.unit_id})
+             | Receivable.objects.filter(person_id__in={c.person_id for c in cases if c.person_id}))
+    for receivable in (owing.select_for_update()
+                       .filter(amount_fen__gt=F("settled_fen") + F("earmarked_fen"))
                        .order_by("raised_at", "id")):
-        by_unit[receivable.unit_id].append(receivable)
-    return by_unit
+        by_payee[_payee(receivable)].append(receivable)
+    return by_payee
 
 
 def _create_batch(paying: PayingAccount, budget, program: str, cases: list[Case],
@@ -175,14 +185,14 @@ def _create_batch(paying: PayingAccount, budget, program: str, cases: list[Case]
                                    channel=channel, request_id=request_id))
     if len(moved) != len(cases):  # another officer batched some of them meanwhile
         raise ConcurrentChange(next(c.pk for c in cases if c.pk not in moved))
-    receivables = _offsets({c.unit_id for c in cases})
+    receivables = _offsets(cases)
     earmarks: dict[int, int] = defaultdict(int)
     payments = []
     for sequence, case in enumerate(cases, start=1):
         source = accounts[case.pk]
         change = source if isinstance(source, AccountChange) else None
         offset, owed = 0, None
-        for receivable in receivables.get(case.unit_id, []):
+        for receivable in receivables.get(_payee(case), []):
             left = receivable.amount_fen - receivable.settled_fen - receivable.earmarked_fen \
                 - earmarks[receivable.pk]
             if left > 0:
@@ -190,11 +200,11 @@ def _create_batch(paying: PayingAccount, budget, program: str, cases: list[Case]
                 earmarks[receivable.pk] += offset
                 break
         payments.append(Payment(
-            batch=batch, sequence=sequence, case=case, unit=case.unit,
+            batch=batch, sequence=sequence, case=case, unit=case.unit, person=case.person,
             end_to_end_id=f"WG{batch.pk:08d}{sequence:07d}", case_state_before=case.state,
             gross_fen=case.amount_fen, offset_fen=offset, amount_fen=case.amount_fen - offset,
-            offset_receivable=owed, payee_name=case.unit.name,
-            payee_bank=change.bank_name if change else case.unit.bank_name,
+            offset_receivable=owed, payee_name=case.beneficiary_name,
+            payee_bank=change.bank_name if change else case.unit.bank_name if case.unit_id else "",
             account_change=change, **source.account_fields()))
     Payment.objects.bulk_create(payments, batch_size=2000)
     for receivable_id, amount in earmarks.items():
@@ -281,7 +291,8 @@ def transfer_file(batch: PaymentBatch) -> bankfiles.TransferFile:
     """The batch as the bank sees it: the only place account numbers are opened."""
     rows = (batch.payments.filter(amount_fen__gt=0).order_by("sequence")
             .values_list("sequence", "end_to_end_id", "amount_fen", "payee_name", "payee_bank",
-                         "account_sealed", "unit__uscc", "case_id"))
+                         "account_sealed", Coalesce("unit__uscc", "person__resident_id_digest"),
+                         "case_id", "case__program_kind"))
     paying = batch.paying_account
     return bankfiles.TransferFile(
         message_id=batch.message_id, created_at=batch.created_at.astimezone(CHINA),
@@ -290,9 +301,13 @@ def transfer_file(batch: PaymentBatch) -> bankfiles.TransferFile:
         debtor_bank=paying.bank_name,
         transfers=tuple(bankfiles.Transfer(
             sequence=sequence, end_to_end_id=e2e, amount_fen=fen, payee_name=name,
-            payee_account=open_account(sealed, owner=uscc), payee_bank=bank,
-            remittance=f"{batch.program} 失业保险稳岗返还 案件{case_id}")
-            for sequence, e2e, fen, name, bank, sealed, uscc, case_id in rows))
+            payee_account=open_account(sealed, owner=owner), payee_bank=bank,
+            remittance=f"{batch.program} {_PURPOSE.get(kind, _PURPOSE[''])} 案件{case_id}")
+            for sequence, e2e, fen, name, bank, sealed, owner, case_id, kind in rows))
+
+
+_PURPOSE = {"": "失业保险稳岗返还", TRAINING: "失业保险培训补贴"}
+"""What the bank file says the money is for, by the case's program kind."""
 
 
 def export_batch(batch: PaymentBatch, *, actor: User, out_dir: Path,

@@ -21,7 +21,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from wengang.cases.models import Case, ReceivingAccount, Unit, region_q
+from wengang.cases.models import Case, Person, ReceivingAccount, Unit
 from wengang.cases.models.case import RegionScopedQuerySet
 from wengang.cases.models.common import AppendOnlyModel, AppendOnlyQuerySet
 from wengang.core.ids import mask_account
@@ -244,11 +244,18 @@ class PaymentQuerySet(models.QuerySet):
         return self.filter(status__in=Payment.LIVE)
 
     def in_region(self, region_code: str) -> "PaymentQuerySet":
-        return self.filter(region_q("unit__region_code", region_code))
+        # As ``CaseQuerySet.in_region``: IN (subquery), so no outer join (rows can be locked).
+        return self.filter(Q(unit__in=Unit.objects.in_region(region_code).values("pk"))
+                           | Q(person__in=Person.objects.in_region(region_code).values("pk")))
+
+
+ONE_PAYEE = Q(unit__isnull=False, person__isnull=True) | Q(unit__isnull=True, person__isnull=False)
+"""A payment or receivable names its case's beneficiary: a unit or a person, exactly one."""
 
 
 class Payment(ReceivingAccount):
-    """One refund to one unit for one case, in one batch, to the account it was built with.
+    """One payment to one beneficiary (a unit's refund, a person's or a unit's training
+    subsidy) for one case, in one batch, to the account it was built with.
 
     The account is a sealed copy (``ReceivingAccount``) of the case's account or of a verified
     account change: what was paid where stays on record, and a re-export opens the same number.
@@ -263,28 +270,33 @@ class Payment(ReceivingAccount):
 
     LIVE = (Status.PENDING, Status.EXPORTED, Status.PAID)
 
+    # Indexes: settling a payment is an UPDATE that touches every index of the row (the status
+    # feeds the partial unique indexes, so none is HOT): the batch leads the (batch, sequence)
+    # constraint, and the rarely set references are indexed only where set.
     batch = models.ForeignKey(PaymentBatch, verbose_name=_("拨付批次"), on_delete=models.PROTECT,
-                              related_name="payments")
+                              related_name="payments", db_index=False)
     sequence = models.PositiveIntegerField(_("批内序号"))
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT,
                              related_name="payments")
     unit = models.ForeignKey(Unit, verbose_name=_("参保单位"), on_delete=models.PROTECT,
-                             related_name="payments")
-    end_to_end_id = models.CharField(_("端到端编号"), max_length=35, unique=True)
+                             related_name="payments", null=True, blank=True)
+    person = models.ForeignKey(Person, verbose_name=_("个人"), on_delete=models.PROTECT,
+                               related_name="payments", null=True, blank=True, db_index=False)
+    end_to_end_id = models.CharField(_("端到端编号"), max_length=35)  # unique: Meta.constraints
     case_state_before = models.CharField(_("入批前案件状态"), max_length=24)
     gross_fen = models.BigIntegerField(_("返还金额（分）"))
     offset_fen = models.BigIntegerField(_("抵扣追回款（分）"), default=0)
     amount_fen = models.BigIntegerField(_("付款金额（分）"))
     offset_receivable = models.ForeignKey("Receivable", verbose_name=_("抵扣的应追回款"),
                                           on_delete=models.PROTECT, null=True, blank=True,
-                                          related_name="offset_payments")
+                                          related_name="offset_payments", db_index=False)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices,
                               default=Status.PENDING)
     payee_name = models.CharField(_("收款户名"), max_length=140)
     payee_bank = models.CharField(_("收款银行"), max_length=140, blank=True)
     account_change = models.ForeignKey("AccountChange", verbose_name=_("账户变更"),
                                        on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="+",
+                                       related_name="+", db_index=False,
                                        help_text=_("空：案件登记的收款账户。"))
     return_file = models.ForeignKey("ReturnFile", verbose_name=_("银行回单"),
                                     on_delete=models.PROTECT, null=True, blank=True,
@@ -306,6 +318,9 @@ class Payment(ReceivingAccount):
                                     condition=Q(status__in=["pending", "exported", "paid"]),
                                     name="payment_one_live_per_case"),
             models.UniqueConstraint(fields=["batch", "sequence"], name="payment_sequence_in_batch"),
+            # A constraint rather than ``unique=True``: on PostgreSQL that adds a second index
+            # (for LIKE patterns) which nothing queries.
+            models.UniqueConstraint(fields=["end_to_end_id"], name="payment_end_to_end_id_unique"),
             models.CheckConstraint(condition=Q(gross_fen__gt=0, offset_fen__gte=0, amount_fen__gte=0,
                                                amount_fen=F("gross_fen") - F("offset_fen")),
                                    name="payment_amount_is_gross_less_offset"),
@@ -314,6 +329,15 @@ class Payment(ReceivingAccount):
             models.CheckConstraint(condition=~Q(status="failed") | ~Q(failure_reason=""),
                                    name="payment_failure_has_reason"),
             models.CheckConstraint(condition=~Q(account_sealed=""), name="payment_has_account"),
+            models.CheckConstraint(condition=ONE_PAYEE, name="payment_one_payee"),
+        )
+        indexes = (
+            models.Index(fields=["person"], condition=Q(person__isnull=False),
+                         name="payment_person"),
+            models.Index(fields=["offset_receivable"], condition=Q(offset_receivable__isnull=False),
+                         name="payment_offset_receivable"),
+            models.Index(fields=["account_change"], condition=Q(account_change__isnull=False),
+                         name="payment_account_change"),
         )
 
     def __str__(self) -> str:
@@ -321,7 +345,16 @@ class Payment(ReceivingAccount):
 
     @property
     def account_owner(self) -> str:
-        return self.unit.uscc
+        return self.unit.uscc if self.unit_id else self.person.resident_id_digest
+
+    @property
+    def payee(self) -> Unit | Person:
+        return self.unit if self.unit_id else self.person
+
+    @property
+    def payee_name_masked(self) -> str:
+        """The payee as lists show it: a unit's name, a person's masked (张*三)."""
+        return self.unit.name if self.unit_id else self.person.name_masked
 
 
 class ReturnFile(models.Model):
@@ -408,10 +441,12 @@ class AccountChange(ReceivingAccount):
 # --- receivables ---------------------------------------------------------------------------
 
 class Receivable(models.Model):
-    """Money a unit must pay back (追回): an improper or reversed refund that was already paid.
+    """Money a unit or a person must pay back (追回): an improper or reversed refund or subsidy
+    that was already paid.
 
-    Settled by repayments, by offset against a later refund of the same unit, or written off
-    (reason and approver). ``earmarked_fen`` is held by offsets of payments not yet settled.
+    Settled by repayments, by offset against a later payment to the same unit or person, or
+    written off (reason and approver). ``earmarked_fen`` is held by offsets of payments not yet
+    settled.
     """
 
     class Source(models.TextChoices):
@@ -420,7 +455,9 @@ class Receivable(models.Model):
         REVERSED_DECISION = "reversed_decision", _("决定撤销")
 
     unit = models.ForeignKey(Unit, verbose_name=_("参保单位"), on_delete=models.PROTECT,
-                             related_name="receivables")
+                             related_name="receivables", null=True, blank=True)
+    person = models.ForeignKey(Person, verbose_name=_("个人"), on_delete=models.PROTECT,
+                               related_name="receivables", null=True, blank=True)
     case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.PROTECT,
                              related_name="receivables")
     budget = models.ForeignKey(Budget, verbose_name=_("预算"), on_delete=models.PROTECT,
@@ -448,10 +485,20 @@ class Receivable(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_fen__gte=F("settled_fen") + F("earmarked_fen")),
                 name="receivable_not_oversettled"),
+            models.CheckConstraint(condition=ONE_PAYEE, name="receivable_one_debtor"),
         )
 
     def __str__(self) -> str:
-        return f"应追回 #{self.pk} {self.unit.name} {self.amount_fen} 分"
+        return f"应追回 #{self.pk} {self.debtor_name_masked} {self.amount_fen} 分"
+
+    @property
+    def debtor_region_code(self) -> str:
+        return self.unit.region_code if self.unit_id else self.person.region_code
+
+    @property
+    def debtor_name_masked(self) -> str:
+        """Who owes it, as lists show it: a unit's name, a person's masked (张*三)."""
+        return self.unit.name if self.unit_id else self.person.name_masked
 
     @property
     def outstanding_fen(self) -> int:

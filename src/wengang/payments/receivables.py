@@ -1,4 +1,4 @@
-"""Receivables (追回): money a paid unit must give back, and how it comes back.
+"""Receivables (追回): money a paid unit (or person) must give back, and how it comes back.
 
 Raised from an audit finding, an objection upheld after payment or a reversed decision, for
 at most what the case was paid (less what was already claimed). Settled by repayments, by
@@ -35,7 +35,7 @@ def _require_agency(actor: User, region_code: str, step: str) -> None:
 def raise_receivable(case: Case, *, actor: User, source: str, amount_fen: int, reason: str,
                      due_on: date) -> Receivable:
     """Claim back up to what the case was paid; the notice goes out with it (``notice_sent_on``)."""
-    _require_agency(actor, case.unit.region_code, "确认应追回款")
+    _require_agency(actor, case.beneficiary_region_code, "确认应追回款")
     if not reason.strip():
         raise ReasonRequired("确认应追回款 / raise a receivable")
     if source not in Receivable.Source.values:
@@ -55,7 +55,7 @@ def raise_receivable(case: Case, *, actor: User, source: str, amount_fen: int, r
                 f"the amount {fen_to_yuan(amount_fen)} must be positive and at most "
                 f"{fen_to_yuan(room)} (paid less already claimed)")
         receivable = Receivable.objects.create(
-            unit=case.unit, case=case, budget=budget, source=source, reason=reason,
+            unit=case.unit, person=case.person, case=case, budget=budget, source=source, reason=reason,
             amount_fen=amount_fen, due_on=due_on, notice_sent_on=clock.today(),
             raised_at=clock.now(), raised_by=actor)
         ledger.post(budget, LedgerEntry.Kind.RECEIVABLE, amount_fen, actor=actor,
@@ -81,7 +81,7 @@ def _require_open_amount(receivable: Receivable, amount_fen: int, what: str) -> 
 def record_repayment(receivable: Receivable, *, actor: User, amount_fen: int,
                      reference: str) -> ReceivableEntry:
     """The unit paid money back (bank slip ``reference``); it returns to the budget."""
-    _require_agency(actor, receivable.unit.region_code, "登记缴回")
+    _require_agency(actor, receivable.debtor_region_code, "登记缴回")
     if not reference.strip():
         raise ReasonRequired("登记缴回（凭证号）/ record a repayment (slip number)")
     with transaction.atomic():
@@ -99,7 +99,7 @@ def record_repayment(receivable: Receivable, *, actor: User, amount_fen: int,
 def propose_write_off(receivable: Receivable, *, actor: User, amount_fen: int,
                       reason: str) -> WriteOffProposal:
     """Ask finance to write off ``amount_fen`` of what is still owed (e.g. the unit dissolved)."""
-    _require_agency(actor, receivable.unit.region_code, "申请核销")
+    _require_agency(actor, receivable.debtor_region_code, "申请核销")
     if not reason.strip():
         raise ReasonRequired("申请核销 / propose a write-off")
     with transaction.atomic():
@@ -122,7 +122,7 @@ def _require_approver(proposal: WriteOffProposal, actor: User, step: str) -> Non
     if actor.pk == proposal.proposed_by_id:
         raise ReceivableError("核销须由申请人以外的财政人员批准",
                               "a write-off is decided by someone other than its proposer")
-    require_region(actor, proposal.receivable.unit.region_code)
+    require_region(actor, proposal.receivable.debtor_region_code)
 
 
 def _lock_pending(proposal: WriteOffProposal) -> WriteOffProposal:

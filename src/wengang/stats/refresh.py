@@ -4,6 +4,11 @@ Each table is one grouped query (``GROUP BY`` in the database, never a loop over
 answers, a few thousand rows, replace the local rows in one transaction, so a dashboard reads
 either the old numbers or the new ones. Run it after bulk steps (a screening load, a bank
 return) and on a timer: ``wengang stats refresh``, or the ``refresh_stats`` task.
+
+The tables count the job-stabilisation refunds only: a skills-training subsidy (a case of
+``program_kind`` training, paid to a person or for 以工代训) is another fund's money and another
+question, and the headline figures add programs up — its cases, payments and receivables are
+left out here (``CaseQuerySet.refunds``).
 """
 
 import time
@@ -16,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, Substr, TruncDate
 
-from wengang.cases.models import Case, ReviewTask
+from wengang.cases.models import TRAINING, Case, ReviewTask
 from wengang.core.clock import clock
 from wengang.outreach.models import Notice
 from wengang.outreach.models import Status as NoticeStatus
@@ -49,7 +54,7 @@ def case_counts() -> list[CaseCount]:
     reached = Notice.objects.filter(unit=OuterRef("unit_id"), case=OuterRef("pk"),
                                     status__in=REACHED)
     eligible = Q(eligible=True)
-    rows = (Case.objects.order_by()
+    rows = (Case.objects.refunds().order_by()
             .values(region=F("unit__region_code"), industry=Substr("unit__industry_code", 1, 2),
                     program_id=F("program"), size_id=F("size"))
             .annotate(n=Count("id"), n_eligible=Count("id", filter=eligible),
@@ -63,7 +68,7 @@ def case_counts() -> list[CaseCount]:
 
 
 def state_counts() -> list[StateCount]:
-    rows = (Case.objects.order_by()
+    rows = (Case.objects.refunds().order_by()
             .values("program", "state", region=F("unit__region_code"))
             .annotate(n=Count("id"), fen=_zero(Sum("amount_fen", filter=Q(eligible=True)))))
     return [StateCount(region_code=r["region"], program=r["program"], state=r["state"],
@@ -73,6 +78,7 @@ def state_counts() -> list[StateCount]:
 def _paid_payments():
     return (Payment.objects.order_by().filter(status=Payment.Status.PAID,
                                               settled_at__isnull=False)
+            .exclude(case__program_kind=TRAINING)
             .annotate(paid_day=TruncDate("settled_at")))
 
 
@@ -149,8 +155,9 @@ def review_counts(today: date) -> list[ReviewCount]:
 
 
 def notice_counts() -> list[NoticeCount]:
-    rows = (Notice.objects.order_by().values("channel", "status", region=F("unit__region_code"))
-            .annotate(n=Count("id")))
+    # Refunds only, as above: a trainee's notices (no unit, no unit region) are not counted.
+    rows = (Notice.objects.exclude(case__program_kind=TRAINING).order_by()
+            .values("channel", "status", region=F("unit__region_code")).annotate(n=Count("id")))
     return [NoticeCount(region_code=r["region"], channel=r["channel"], status=r["status"],
                         notices=r["n"]) for r in rows]
 
@@ -161,14 +168,14 @@ def receivable_counts() -> list[ReceivableCount]:
     Two grouped queries rather than one join: joining entries would count a receivable's
     amount once per entry.
     """
-    raised = (Receivable.objects.order_by()
+    raised = (Receivable.objects.exclude(case__program_kind=TRAINING).order_by()
               .values(region=F("unit__region_code"), program=F("case__program"))
               .annotate(n=Count("id"), fen=Sum("amount_fen"),
                         n_open=Count("id", filter=Q(amount_fen__gt=F("settled_fen"))),
                         outstanding=Sum(F("amount_fen") - F("settled_fen"))))
     Kind = ReceivableEntry.Kind
     entries = {(r["region"], r["program"]): r for r in (
-        ReceivableEntry.objects.order_by()
+        ReceivableEntry.objects.exclude(receivable__case__program_kind=TRAINING).order_by()
         .values(region=F("receivable__unit__region_code"), program=F("receivable__case__program"))
         .annotate(recovered=_zero(Sum("amount_fen", filter=Q(kind__in=[Kind.REPAYMENT,
                                                                       Kind.OFFSET]))),

@@ -2,6 +2,7 @@
 
     @public                      anyone, logged in or not
     @enterprise_only             a logged-in enterprise (it then sees only its own unit)
+    @person_only                 a logged-in person, a trainee (they see only their own cases)
     @staff_only(*roles)          a logged-in staff user (password + TOTP) of one of ``roles``
 
 Anonymous users are sent to the matching login page; a logged-in user of another role gets 403.
@@ -37,7 +38,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @dataclass(frozen=True)
 class Access:
-    kind: str                     # "public", "enterprise" or "staff"
+    kind: str                     # "public", "enterprise", "person" or "staff"
     roles: tuple[str, ...] = ()
 
 
@@ -61,6 +62,19 @@ def enterprise_only(view: Callable) -> Callable:
         return view(request, *args, **kwargs)
 
     return _mark(wrapped, Access("enterprise", (Role.ENTERPRISE,)))
+
+
+def person_only(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect("web:person-login")
+        if user.role != Role.PERSON or not user.resident_id_digest:
+            raise PermissionDenied("person only")
+        return view(request, *args, **kwargs)
+
+    return _mark(wrapped, Access("person", (Role.PERSON,)))
 
 
 def staff_only(*roles: str) -> Callable[[Callable], Callable]:

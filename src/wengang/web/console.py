@@ -96,7 +96,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def filtered_cases(user: User, form: QueueFilterForm) -> QuerySet:
     """The user's cases narrowed by the queue's filters, priority cases first."""
-    cases = Case.objects.visible_to(user).select_related("unit")
+    cases = Case.objects.visible_to(user).select_related("unit", "person")
     if form.is_valid():
         data = form.cleaned_data
         if data["region"]:
@@ -174,7 +174,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 @staff_only(*CONSOLE_ROLES)
 def queue_xlsx(request: HttpRequest) -> HttpResponse:
     """The filtered queue as Excel; phones masked, no account numbers (lists never show them)."""
-    cases = filtered_cases(request.user, QueueFilterForm(request.GET or None))
+    cases = filtered_cases(request.user, QueueFilterForm(request.GET or None)).select_related("person")
     buffer = io.BytesIO()
     with xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True}) as workbook:
         sheet = workbook.add_worksheet("案件")
@@ -182,12 +182,14 @@ def queue_xlsx(request: HttpRequest) -> HttpResponse:
         sheet.write_row(0, 0, ["案件", "单位名称", "统一社会信用代码", "行政区划", "政策项目", "规模",
                                "状态", "绿色通道", "返还金额（元）", "联系电话", "风险提示"])
         for row, case in enumerate(cases.iterator(chunk_size=2000), start=1):
-            sheet.write_row(row, 0, [case.pk, case.unit.name, case.unit.uscc,
-                                     case.unit.region_code, program_name(case.program),
+            # A trainee's case (no unit): the person's masked name and ID number, as lists show them.
+            sheet.write_row(row, 0, [case.pk, case.beneficiary_name_masked,
+                                     case.unit.uscc if case.unit_id else case.person.resident_id_masked,
+                                     case.beneficiary_region_code, program_name(case.program),
                                      str(case.get_size_display()), str(case.get_state_display()),
                                      "是" if case.priority else ""])
             sheet.write_number(row, 8, float(fen_to_yuan(case.amount_fen)), money)
-            sheet.write_row(row, 9, [case.unit.masked_phone, case.risk])
+            sheet.write_row(row, 9, [case.beneficiary.masked_phone, case.risk])
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="cases-{clock.today()}.xlsx"'
     return response
@@ -202,6 +204,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "commitments": case.commitments.select_related("text").order_by("accepted_at"),
         "review_items": case.review_items.select_related("batch").order_by("batch_id"),
         "appeals": Appeal.objects.filter(case=case).order_by("-filed_at"),
+        "claim_items": case.items.select_related("person").order_by("dated", "id")[:500],
         "reveal_form": RevealForm(),
     })
 
@@ -224,7 +227,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "web/console/reveal.html", context, status=400)
     Disclosure.objects.create(user=request.user, case=case, reason=form.cleaned_data["reason"],
                               ip=client_ip(request), at=timezone.now())
-    context.update(phone=case.unit.contact_phone, account=account, revealed=True)
+    context.update(phone=case.contact_phone(), account=account, revealed=True)
     return render(request, "web/console/reveal.html", context)
 
 
@@ -265,5 +268,5 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/console/batch.html", {
         "batch": batch, "program_name": program_name(batch.program),
         "tasks": batch.tasks.order_by("department"),
-        "items": batch.items.select_related("case__unit").order_by("case_id"),
+        "items": batch.items.select_related("case__unit", "case__person").order_by("case_id"),
         "today": clock.today()})

@@ -62,19 +62,20 @@ _STEPS = (
 )
 
 
-def timeline_steps(case: Case, events: list[CaseEvent]) -> list[Step]:
-    """The five steps with the date each was reached; the first open one is current.
+def timeline_steps(case: Case, events: list[CaseEvent], *, stages=_STEPS) -> list[Step]:
+    """The five steps (or ``stages``) with the date each was reached; the first open one is
+    current.
 
     An application case is "confirmed" only when it applied (its notice is not enough).
     """
     reached: list[date | None] = []
-    for _label, actions in _STEPS:
+    for _label, actions in stages:
         wanted = actions - ({Action.NOTIFIED} if case.route == "application" else set())
         first = next((e for e in events if e.action in wanted), None)
         reached.append(localdate(first.at) if first else None)
     reached[0] = reached[0] or localdate(case.created_at)  # a case exists because screening found it
     steps, current_given = [], False
-    for (label, _actions), on in zip(_STEPS, reached, strict=True):
+    for (label, _actions), on in zip(stages, reached, strict=True):
         if on is not None:
             status = "done"
         elif case.is_closed:

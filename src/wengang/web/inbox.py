@@ -22,6 +22,8 @@ from wengang.outreach.models import Notice
 from wengang.payments import services
 from wengang.payments.account_changes import COOLING_OFF_WORKDAYS
 from wengang.payments.models import AccountChange
+from wengang.zones import internet as internet_zone  # two-zone deployment: docs/two-zone.md
+from wengang.zones.submissions import submit_account_change
 
 from .access import enterprise_only
 from .forms import AccountChangeRequestForm
@@ -94,6 +96,12 @@ def account_change(request: HttpRequest) -> HttpResponse:
     form = AccountChangeRequestForm(request.POST or None, initial={"holder_name": unit.name})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if internet_zone():  # two-zone: the number travels sealed; the intranet records it
+            submit_account_change(unit.uscc, actor=request.user,
+                                  account_number=data["account_number"],
+                                  bank_name=data["bank_name"], holder_name=data["holder_name"])
+            messages.success(request, _("已提交账户变更申请，等待内网审核。"))
+            return redirect("web:portal-account")
         try:
             change = services.request_account_change(
                 unit, actor=request.user, account_number=data["account_number"].strip(),

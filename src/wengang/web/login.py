@@ -33,7 +33,7 @@ def enterprise_login(request: HttpRequest) -> HttpResponse:
         except CoreError as error:
             form.add_error(None, str(error))
         else:
-            request.session[_USCC] = sent.uscc
+            request.session[_USCC] = sent.key
             request.session[_PHONE] = sent.masked_phone
             return redirect("web:enterprise-code")
     return render(request, "web/login/enterprise.html", {"form": form})
@@ -132,6 +132,7 @@ def staff_enrol(request: HttpRequest) -> HttpResponse:
 @public
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    was_enterprise = request.user.is_authenticated and request.user.role == Role.ENTERPRISE
+    role = request.user.role if request.user.is_authenticated else None
     logout(request)
-    return redirect("web:enterprise-login" if was_enterprise else "web:staff-login")
+    return redirect({Role.ENTERPRISE: "web:enterprise-login",
+                     Role.PERSON: "web:person-login"}.get(role, "web:staff-login"))

@@ -169,7 +169,7 @@ def build(request: HttpRequest) -> HttpResponse:
 @staff_only(*PAYMENT_VIEWERS)
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for(request.user, pk)
-    payments = batch.payments.select_related("unit").order_by("sequence")
+    payments = batch.payments.select_related("unit", "person").order_by("sequence")
     page = Paginator(payments, 200).get_page(request.GET.get("page"))
     by_status = dict(batch.payments.order_by().values_list("status").annotate(n=Count("pk")))
     return render(request, "web/console/payments/batch.html", {
@@ -281,7 +281,7 @@ def returns(request: HttpRequest) -> HttpResponse:
         "form": form, "report": report, "rejected": rejected, "can_pay": user.role in PAYERS,
         "problems": rejected.problems[:PROBLEMS_LISTED] if rejected else [],
         "failed": applied.payments.filter(status=Payment.Status.FAILED)
-        .select_related("unit").order_by("batch_id", "sequence") if applied else [],
+        .select_related("unit", "person").order_by("batch_id", "sequence") if applied else [],
         "files": ReturnFile.objects.filter(
             payments__batch__in=PaymentBatch.objects.visible_to(user)).distinct()
         .order_by("-applied_at", "-id")[:50],
@@ -291,7 +291,7 @@ def returns(request: HttpRequest) -> HttpResponse:
 def _failed_payments(user: User) -> QuerySet:
     return (Payment.objects.filter(batch__in=PaymentBatch.objects.visible_to(user),
                                    status=Payment.Status.FAILED)
-            .select_related("unit", "batch", "return_file").order_by("-settled_at", "-id"))
+            .select_related("unit", "person", "batch", "return_file").order_by("-settled_at", "-id"))
 
 
 @staff_only(*PAYMENT_VIEWERS)
@@ -310,8 +310,11 @@ def failed_xlsx(request: HttpRequest) -> HttpResponse:
         sheet.write_row(0, 0, ["案件", "单位名称", "统一社会信用代码", "联系电话", "收款账户", "付款金额（元）",
                                "失败代码", "失败原因", "退回日期", "拨付批次"])
         for row, payment in enumerate(_failed_payments(request.user).iterator(), start=1):
-            sheet.write_row(row, 0, [payment.case_id, payment.unit.name, payment.unit.uscc,
-                                     payment.unit.masked_phone, payment.account_masked])
+            # A trainee paid a training subsidy: masked name and ID number, as lists show them.
+            sheet.write_row(row, 0, [payment.case_id, payment.payee_name_masked,
+                                     payment.unit.uscc if payment.unit_id
+                                     else payment.person.resident_id_masked,
+                                     payment.payee.masked_phone, payment.account_masked])
             sheet.write_number(row, 5, float(fen_to_yuan(payment.amount_fen)), money)
             sheet.write_row(row, 6, [payment.failure_code, payment.failure_reason,
                                      f"{payment.settled_at:%Y-%m-%d}" if payment.settled_at else "",
@@ -358,13 +361,15 @@ def decide_account_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _receivables(user: User) -> QuerySet:
-    return in_region_of(user, Receivable.objects.select_related("unit", "case"),
-                        "unit__region_code")
+    # By the case's scope: a unit's or a person's (training subsidy) receivable alike.
+    return Receivable.objects.select_related("unit", "person", "case").filter(
+        case__in=Case.objects.visible_to(user))
 
 
 def _proposals(user: User) -> QuerySet:
-    return in_region_of(user, WriteOffProposal.objects.select_related(
-        "receivable__unit", "proposed_by", "decided_by"), "receivable__unit__region_code")
+    return WriteOffProposal.objects.select_related(
+        "receivable__unit", "receivable__person", "proposed_by", "decided_by").filter(
+        receivable__case__in=Case.objects.visible_to(user))
 
 
 @staff_only(*PAYMENT_VIEWERS)

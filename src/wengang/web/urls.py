@@ -13,6 +13,7 @@ from . import (
     payments,
     policy,
     portal,
+    portal_persons,
     public,
     publicity,
     review,
@@ -45,6 +46,15 @@ urlpatterns = [
     path("portal/inbox/read/", inbox.mark_all_read, name="portal-inbox-read"),
     path("portal/inbox/<int:pk>/", inbox.notice_detail, name="portal-notice"),
     path("portal/account/", inbox.account_change, name="portal-account"),
+
+    # The persons' portal (trainees: skills-training subsidies).
+    path("me/login/", portal_persons.person_login, name="person-login"),
+    path("me/login/code/", portal_persons.person_code, name="person-code"),
+    path("me/", portal_persons.home, name="person-home"),
+    path("me/cases/<int:pk>/", portal_persons.case_detail, name="person-case"),
+    path("me/inbox/", portal_persons.inbox, name="person-inbox"),
+    path("me/inbox/<int:pk>/", portal_persons.notice_detail, name="person-notice"),
+    path("me/account/", portal_persons.account, name="person-account"),
 
     path("console/login/", login.staff_login, name="staff-login"),
     path("console/login/totp/", login.staff_totp, name="staff-totp"),

@@ -8,6 +8,7 @@ from .application import Commitment, CommitmentText, LateClaim, RescreenFlag, Se
 from .case import (
                    APPROVED_STATES,
                    CLOSED_STATES,
+                   TRAINING,
                    UNAPPROVED_OPEN_STATES,
                    Action,
                    Case,
@@ -17,6 +18,7 @@ from .case import (
                    HoldKind,
                    State,
 )
+from .claim_item import ClaimItem, Subject, item_key
 from .common import (
                      AccountKind,
                      Channel,
@@ -28,16 +30,18 @@ from .common import (
                      sealed_account_fields,
 )
 from .parameters import CalendarDay, WorkflowParameters
-from .publicity import Objection, PublicityBatch, PublicityItem
+from .person import Person, mask_name
+from .publicity import Objection, PublicityBatch, PublicityItem, PublicityListing
 from .review import ReviewBatch, ReviewItem, ReviewObjection, ReviewTask
 from .runs import ScreeningRun, Unit
 
 __all__ = [
-    "APPROVED_STATES", "CLOSED_STATES", "UNAPPROVED_OPEN_STATES", "AccountKind", "Action",
+    "APPROVED_STATES", "CLOSED_STATES", "TRAINING", "UNAPPROVED_OPEN_STATES", "AccountKind", "Action",
     "CalendarDay",
-    "Case", "CaseEvent", "CaseQuerySet", "Channel", "ClosedReason", "Commitment",
-    "CommitmentText", "HoldKind", "LateClaim", "Objection", "PublicityBatch", "PublicityItem",
+    "Case", "CaseEvent", "CaseQuerySet", "Channel", "ClaimItem", "ClosedReason", "Commitment",
+    "CommitmentText", "HoldKind", "LateClaim", "Objection", "Person", "PublicityBatch", "PublicityItem",
+    "PublicityListing",
     "ReceivingAccount", "RescreenFlag", "ReviewBatch", "ReviewItem", "ReviewObjection", "ReviewTask", "Route",
-    "ScreeningRun", "ServiceOfficerTask", "Size", "State", "Unit", "WorkflowParameters",
-    "region_prefix", "region_q", "sealed_account_fields",
+    "ScreeningRun", "ServiceOfficerTask", "Size", "State", "Subject", "Unit",
+    "WorkflowParameters", "item_key", "mask_name", "region_prefix", "region_q", "sealed_account_fields",
 ]

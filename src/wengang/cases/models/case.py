@@ -1,4 +1,7 @@
-"""The case (返还案件: one unit × program × refund year) and its append-only event log.
+"""The case (返还案件: one beneficiary × program × refund year) and its append-only event log.
+
+The beneficiary is a unit (refunds, and 以工代训 among the training subsidies) or a person
+(online-training and skill-certificate subsidies): exactly one of ``unit`` and ``person``.
 
 A case's ``state`` changes only in ``cases.workflow``: ``Case.save`` refuses to write a changed
 state, and the workflow moves states with a version-checked UPDATE after locking the row.
@@ -20,6 +23,7 @@ from .common import (
     Size,
     region_q,
 )
+from .person import Person
 from .runs import ScreeningRun, Unit
 
 
@@ -81,7 +85,7 @@ class RegionScopedQuerySet(models.QuerySet):
         return self.filter(region_q(self.region_field, region_code))
 
     def visible_to(self, user):
-        if user.role == "enterprise":
+        if user.role in ("enterprise", "person"):
             return self.none()
         if user.region_code:
             return self.in_region(user.region_code)
@@ -92,13 +96,25 @@ class CaseQuerySet(models.QuerySet):
     """The domain's questions about cases, composable: ``Case.objects.payable().in_region(r)``."""
 
     def in_region(self, region_code: str) -> "CaseQuerySet":
-        """Cases of units inside ``region_code`` (a province, city or county code)."""
-        return self.filter(region_q("unit__region_code", region_code))
+        """Cases of units or persons inside ``region_code`` (a province, city or county code).
+
+        Both joins are LEFT OUTER (a case has a unit or a person), which keeps the console
+        queue an index walk in (−priority, id) order (1.1 ms a page; ``IN (subquery)`` hashed
+        the region's units on every page: 37 ms at 16,600 cases, growing with the city).
+        PostgreSQL refuses to lock the nullable side of an outer join: lock such a queryset
+        with ``select_for_update(of=("self",))``.
+        """
+        return self.filter(region_q("unit__region_code", region_code)
+                           | region_q("person__region_code", region_code))
 
     def visible_to(self, user) -> "CaseQuerySet":
-        """What a user may see: their own unit for an enterprise, their region for staff."""
+        """What a user may see: their own unit for an enterprise, their own subsidies for a
+        person (by blind index: no ID number is compared in clear), their region for staff."""
         if user.role == "enterprise":
             return self.filter(unit__uscc=user.uscc) if user.uscc else self.none()
+        if user.role == "person":
+            digest = getattr(user, "resident_id_digest", "")
+            return self.filter(person__resident_id_digest=digest) if digest else self.none()
         if user.region_code:
             return self.in_region(user.region_code)
         return self.all() if user.role == "admin" else self.none()
@@ -166,19 +182,40 @@ class CaseQuerySet(models.QuerySet):
     def amount_fen_total(self) -> int:
         return self.aggregate(total=models.Sum("amount_fen"))["total"] or 0
 
+    def refunds(self) -> "CaseQuerySet":
+        """Job-stabilisation refund cases (not training subsidies: their money is another fund's)."""
+        return self.exclude(program_kind=TRAINING)
+
+    def training(self) -> "CaseQuerySet":
+        return self.filter(program_kind=TRAINING)
+
+    def of_persons(self) -> "CaseQuerySet":
+        return self.filter(person__isnull=False)
+
+
+TRAINING = "training"
+"""The ``program_kind`` of the skills-training subsidies (policy yaml ``kind: training``)."""
+
 
 class Case(ReceivingAccount):
-    """One unit under one program for one refund year, from screening to payable.
+    """One beneficiary under one program for one refund year, from screening to paid.
 
-    Its receiving account (``ReceivingAccount``) is the unit's on record, or the one the
-    enterprise confirmed when applying; frozen once approved (``workflow.change_account``).
+    The beneficiary is a unit or a person (``beneficiary``). Its receiving account
+    (``ReceivingAccount``) is the unit's on record or the one the enterprise confirmed when
+    applying, or the person's social-security card account; frozen once approved
+    (``workflow.change_account``). A training case's amount is the sum of its claim items
+    (``items``).
     """
 
     unit = models.ForeignKey(Unit, verbose_name=_("参保单位"), on_delete=models.PROTECT,
-                             related_name="cases", db_index=False)  # the unique index leads with it
+                             related_name="cases", null=True, blank=True,
+                             db_index=False)  # the unique index leads with it
+    person = models.ForeignKey(Person, verbose_name=_("个人"), on_delete=models.PROTECT,
+                               related_name="cases", null=True, blank=True,
+                               db_index=False)  # the unique index leads with it
     program = models.CharField(_("政策项目"), max_length=32)
     program_kind = models.CharField(_("项目类型"), max_length=16,
-                                    help_text=_("inclusive 普惠性 / difficult 困难企业"))
+                                    help_text=_("inclusive 普惠性 / difficult 困难企业 / training 培训补贴"))
     refund_year = models.PositiveSmallIntegerField(_("返还年度"))
     state = models.CharField(_("状态"), max_length=24, choices=State.choices,
                              default=State.SCREENED)
@@ -232,6 +269,12 @@ class Case(ReceivingAccount):
         constraints = (
             models.UniqueConstraint(fields=["unit", "program", "refund_year"],
                                     name="case_one_per_unit_program_year"),
+            models.UniqueConstraint(fields=["person", "program", "refund_year"],
+                                    name="case_one_per_person_program_year"),
+            models.CheckConstraint(
+                condition=models.Q(unit__isnull=False, person__isnull=True)
+                | models.Q(unit__isnull=True, person__isnull=False),
+                name="case_one_beneficiary"),
             models.CheckConstraint(condition=models.Q(amount_fen__gte=0),
                                    name="case_amount_not_negative"),
             models.CheckConstraint(condition=models.Q(state__in=State.values),
@@ -277,7 +320,44 @@ class Case(ReceivingAccount):
 
     @property
     def account_owner(self) -> str:
-        return self.unit.uscc
+        """The unit's USCC, or the person's blind index: whom the account is sealed for."""
+        return self.unit.uscc if self.unit_id else self.person.resident_id_digest
+
+    @property
+    def beneficiary(self) -> Unit | Person:
+        """Who is paid: the unit or the person."""
+        return self.unit if self.unit_id else self.person
+
+    @property
+    def beneficiary_kind(self) -> str:
+        return "unit" if self.unit_id else "person"
+
+    @property
+    def beneficiary_name(self) -> str:
+        """The name in full: for the bank file and the officer's case page."""
+        return self.beneficiary.name
+
+    @property
+    def beneficiary_name_masked(self) -> str:
+        """A unit's name as is, a person's masked (张*三): for lists and public pages."""
+        return self.unit.name if self.unit_id else self.person.name_masked
+
+    @property
+    def beneficiary_code_masked(self) -> str:
+        """A unit's USCC, a person's ID number masked (360102********1234): for lists."""
+        return self.unit.uscc if self.unit_id else self.person.resident_id_masked
+
+    @property
+    def beneficiary_region_code(self) -> str:
+        return self.beneficiary.region_code
+
+    @property
+    def is_training(self) -> bool:
+        return self.program_kind == TRAINING
+
+    def contact_phone(self) -> str:
+        """The phone a notice about this case goes to: the unit's contact, or the person's."""
+        return self.unit.contact_phone if self.unit_id else self.person.phone
 
     @property
     def is_closed(self) -> bool:

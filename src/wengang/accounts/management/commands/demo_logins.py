@@ -32,8 +32,22 @@ class Command(BaseCommand):
         out("企业 / enterprises — http://127.0.0.1:8000/portal/login/")
         for state, what in ((State.AWAITING_APPLICATION, "待确认并签署承诺书 / to confirm"),
                             (State.PAYABLE, "已公示待拨付 / payable")):
-            case = (Case.objects.in_region(DEMO_REGION).filter(state=state)
+            case = (Case.objects.in_region(DEMO_REGION).filter(state=state, unit__isnull=False)
                     .exclude(unit__contact_phone="").select_related("unit").order_by("pk").first())
             if case is not None:
                 out(f"  {case.unit.uscc}  {what}  ({case.unit.name})")
+        out("  短信验证码 / SMS code: wengang manage sms_outbox")
+        self._trainee(out)
+
+    def _trainee(self, out) -> None:
+        """A trainee of the demo (``walkthrough --persons``): their ID number, in full on
+        purpose — the demo's persons are synthetic, and the login needs it."""
+        trainees = (Case.objects.in_region(DEMO_REGION).of_persons().exclude(person__phone="")
+                    .select_related("person").order_by("pk"))
+        case = trainees.filter(state=State.PAID).first() or trainees.first()
+        if case is None:
+            return
+        person = case.person
+        out("个人（培训补贴学员）/ trainees — http://127.0.0.1:8000/me/login/")
+        out(f"  {person.resident_id()}  {case.get_state_display()}  ({person.name_masked})")
         out("  短信验证码 / SMS code: wengang manage sms_outbox")
