@@ -18,6 +18,18 @@ max_requests = int(os.environ.get("WENGANG_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
 # Import the app once before forking: less memory, and a broken setting fails at start, once.
 preload_app = True
+
+
+def when_ready(server) -> None:
+    """Before the workers fork: load what Django loads on a first request (the URLconf, which
+    imports every view, and the templates' libraries), so no worker spends its first seconds
+    importing it, each for itself, while requests queue behind it."""
+    from django.db import connections
+    from django.template import engines
+    from django.urls import get_resolver
+
+    _ = get_resolver().url_patterns, engines["django"].engine.template_libraries
+    connections.close_all()  # a connection opened here must not be shared by the forks
 accesslog = os.environ.get("WENGANG_ACCESS_LOG") or None  # "-" for stdout; off by default
 errorlog = "-"
 loglevel = os.environ.get("WENGANG_LOG_LEVEL", "info")

@@ -112,6 +112,9 @@ def main() -> None:
     parser.add_argument("--publicity", type=int, default=20_000)
     parser.add_argument("--staff", type=int, default=20)
     parser.add_argument("--out", type=Path, default=Path("var-load"))
+    parser.add_argument("--keep-cases", action="store_true",
+                        help="keep the cases a run stopped after (steps 1–3 done): migrate, "
+                             "then steps 4–5 only")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("DATABASE_URL must name a scratch PostgreSQL database (it is emptied)")
@@ -151,21 +154,27 @@ def main() -> None:
     from wengang.accounts.models import Role, TOTPDevice, User
     from wengang.cases import services
     from wengang.cases.models import Case, CommitmentText, PublicityBatch, PublicityItem, State
+    from wengang.cases.publicity import write_listing
     from wengang.core.clock import clock
 
-    with connection.cursor() as cursor:
-        cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    if not args.keep_cases:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", verbosity=0)
     done("migrate")
-    summary = services.load_screening(result)
-    done(f"load_screening ({summary.opened:,} cases)")
-    notified = services.notify_many(Case.objects.application(), actor=None)
-    done(f"notify_many ({notified:,} awaiting application)")
+    if args.keep_cases:
+        if User.objects.filter(username__startswith="load-agency-").exists():
+            sys.exit("--keep-cases: this database has its staff already: nothing to resume")
+    else:
+        summary = services.load_screening(result)
+        done(f"load_screening ({summary.opened:,} cases)")
+        notified = services.notify_many(Case.objects.application(), actor=None)
+        done(f"notify_many ({notified:,} awaiting application)")
 
     today = clock.today()
-    CommitmentText.objects.create(
-        version="2020-load", title="稳岗返还承诺书", valid_from=date(2020, 1, 1),
-        text="本单位承诺所填信息真实、完整，如有虚假，愿退回全部返还资金并承担相应法律责任。")
+    CommitmentText.objects.get_or_create(version="2020-load", defaults={
+        "title": "稳岗返还承诺书", "valid_from": date(2020, 1, 1),
+        "text": "本单位承诺所填信息真实、完整，如有虚假，愿退回全部返还资金并承担相应法律责任。"})
     staff_rows = []
     for number in range(1, args.staff + 1):
         password = secrets.token_urlsafe(STAFF_PASSWORD_BYTES)
@@ -184,6 +193,7 @@ def main() -> None:
         Case.objects.filter(id__in=chosen).update(state=State.IN_PUBLICITY,
                                                   approved_on=date(2020, 4, 15))
         PublicityItem.objects.bulk_create(PublicityItem(batch=batch, case_id=pk) for pk in chosen)
+        write_listing(batch)  # the public list's rows, as open_publicity writes them
     done(f"commitment, {args.staff} staff, publicity of {len(chosen):,}")
 
     awaiting = (Case.objects.filter(state=State.AWAITING_APPLICATION, apply_by__gte=today)

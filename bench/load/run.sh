@@ -57,14 +57,16 @@ stop() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 trap stop EXIT
 "$BIN/python" bench/load/sms_gateway.py --port "$SMS_PORT" & pids+=($!)
 setsid deploy/serve-prod.sh > "$LOAD_DIR/results/server.log" 2>&1 & pids+=($!)
+serve_prod=$!
 for _ in $(seq 1 240); do
   curl -fs -o /dev/null "http://127.0.0.1:$PORT/publicity/" && break
   sleep 1
 done
 curl -fs -o /dev/null "http://127.0.0.1:$PORT/publicity/" || { echo "server did not start; see $LOAD_DIR/results/server.log" >&2; exit 1; }
 
-server_cpu() {  # user+sys seconds of gunicorn and its workers so far
-  ps -eo pid,ppid,cputimes,args | awk -v p="$(pgrep -f 'gunicorn wengang.wsgi' | head -1)" \
+server_cpu() {  # user+sys seconds of our gunicorn (serve-prod's child) and its workers so far
+  # (not `pgrep -f gunicorn | head -1`: another gunicorn on this machine may come first)
+  ps -eo pid,ppid,cputimes,args | awk -v p="$(pgrep -P "$serve_prod" -f 'gunicorn wengang.wsgi')" \
     '$1 == p || $2 == p { s += $3 } END { print s + 0 }'
 }
 stamp="$(date -u +%Y%m%dT%H%M%SZ)-$SCENARIO"

@@ -8,6 +8,7 @@ from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
 from wengang.cases.models import Case, Objection, State
+from wengang.cases.publicity import write_listing
 from wengang.web.public import OBJECTIONS_PER_HOUR
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,7 @@ def test_objections_from_one_address_are_limited_per_hour(world, make_case):
         case = make_case(State.IN_PUBLICITY, route="automatic")
         PublicityItem.objects.create(batch=batch, case=case)
         cases.append(case)
+    write_listing(batch)
     client = Client()
     for case in cases[:OBJECTIONS_PER_HOUR]:
         assert _object(client, case).status_code == 302

@@ -5,6 +5,9 @@
     resolve_objection(objection, actor=officer, uphold=False, note="核实无误")
     close_publicity(batch, actor=officer)         # on the first day after the period
 
+Opening a batch also writes the public list's rows (``write_listing`` → ``PublicityListing``):
+what the public pages and the public API show and search, one indexed table.
+
 Where the region lets review and publicity overlap (随审随公示, ``review_publicity_overlap``),
 cases still in joint review are published too: they stay in review on the list, an objection
 holds them like any other, and they become payable only once every department has agreed and
@@ -34,7 +37,18 @@ from .errors import (
     PublicityRunning,
     ReasonRequired,
 )
-from .models import Action, Case, Channel, HoldKind, Objection, PublicityBatch, PublicityItem, State
+from .models import (
+    Action,
+    Case,
+    Channel,
+    HoldKind,
+    Objection,
+    PublicityBatch,
+    PublicityItem,
+    PublicityListing,
+    State,
+    mask_name,
+)
 from .parameters import parameters_for
 
 
@@ -79,7 +93,33 @@ def open_publicity(*, actor: User, region_code: str, program: str = "",
                               f"no approved case in {region_code} waits for publicity")
         PublicityItem.objects.bulk_create([PublicityItem(batch=batch, case_id=pk) for pk in moved],
                                           batch_size=1000)
+        write_listing(batch)
     return batch
+
+
+_LISTING_CHUNK = 2000
+
+
+def write_listing(batch: PublicityBatch) -> int:
+    """Write the public list's rows of ``batch`` (``PublicityListing``): one per item that has
+    none yet, as the case is that day; return how many were written.
+
+    Called in the transaction that publishes the batch, so the public page never shows a
+    batch without its rows. A unit is listed by its name and code, a person by the masked
+    name only (the public never sees a resident ID or a full name).
+    """
+    pending = (Case.objects.filter(publicity_items__batch=batch)
+               .exclude(pk__in=PublicityListing.objects.filter(batch=batch).values("case_id"))
+               .order_by("pk")
+               .values_list("pk", "unit__name", "unit__uscc", "person__name", "program",
+                            "amount_fen"))
+    rows = [PublicityListing(batch=batch, case_id=pk, program=program, amount_fen=amount_fen,
+                             name=unit_name if unit_name is not None else mask_name(person_name),
+                             code=uscc or "")
+            for pk, unit_name, uscc, person_name, program, amount_fen
+            in pending.iterator(chunk_size=_LISTING_CHUNK)]
+    PublicityListing.objects.bulk_create(rows, batch_size=_LISTING_CHUNK)
+    return len(rows)
 
 
 def _running_item(case: Case, today: date) -> PublicityItem | None:

@@ -4,6 +4,9 @@ An enterprise sees only its own unit (``Case.objects.visible_to``); confirming g
 ``cases.workflow.apply``, which checks everything again.
 """
 
+from collections.abc import Callable
+from functools import cache
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,9 +14,11 @@ from django.utils.translation import gettext as _
 
 from wengang.cases import services
 from wengang.cases.errors import CaseError
-from wengang.cases.models import Case, Channel, LateClaim
+from wengang.cases.models import Case, CaseEvent, Channel, LateClaim
 from wengang.core.clock import clock
 from wengang.core.errors import CoreError
+from wengang.zones import internet as internet_zone  # two-zone deployment: docs/two-zone.md
+from wengang.zones.submissions import latest_for, submit_confirmation, submit_late_claim
 
 from .access import client_ip, enterprise_only, get_case_for
 from .display import (
@@ -26,27 +31,59 @@ from .display import (
 )
 from .forms import ConfirmForm, LateClaimForm
 
+# A case's card and page are rendered once per version of the case (``{% cache %}`` in the
+# templates, keyed by the case's id, version and update time, the two-zone submission and the
+# language): every change to a case adds one to its version, so a confirmation shows at once.
+# Timelines are therefore read lazily, only for a card the cache does not hold.
+CARD_CACHE_SECONDS = 1800
 
-def _card(case: Case) -> dict:
-    events = services.timeline(case)
+
+class _Timelines:
+    """The events of a unit's cases, read in one query when the first card needs its steps
+    (only what happened and when), not one query per case."""
+
+    def __init__(self, cases: list[Case]):
+        self.cases = cases
+        self._events: dict[int, list] | None = None
+
+    def steps(self, case: Case) -> Callable[[], list]:
+        return lambda: timeline_steps(case, self._read()[case.pk])
+
+    def _read(self) -> dict[int, list]:
+        if self._events is None:
+            self._events = {case.pk: [] for case in self.cases}
+            for event in (CaseEvent.objects.filter(case__in=self.cases).order_by("at", "id")
+                          .values_list("case_id", "action", "at", named=True)):
+                self._events[event.case_id].append(event)
+        return self._events
+
+
+def _card(case: Case, steps: Callable[[], list]) -> dict:
+    """What a card shows; ``steps`` is called by the template only when it renders the card."""
+    # Two-zone deployment: a confirmation the intranet has not answered yet (internet only).
+    submission = latest_for(case)
+    awaiting = submission is not None and submission.status == "awaiting"
     return {"case": case, "program_name": program_name(case.program),
-            "steps": timeline_steps(case, events), "can_apply": case.state in ENTERPRISE_CAN_APPLY}
+            "steps": steps, "submission": submission, "cache_seconds": CARD_CACHE_SECONDS,
+            "can_apply": case.state in ENTERPRISE_CAN_APPLY and not awaiting}
 
 
 @enterprise_only
 def home(request: HttpRequest) -> HttpResponse:
-    cases = (Case.objects.visible_to(request.user).select_related("unit")
-             .order_by("-refund_year", "program"))
-    cards = [_card(case) for case in cases]
-    unit = cards[0]["case"].unit if cards else None
+    cases = list(Case.objects.visible_to(request.user).select_related("unit")
+                 .order_by("-refund_year", "program"))
+    timelines = _Timelines(cases)
+    cards = [_card(case, timelines.steps(case)) for case in cases]
+    unit = cases[0].unit if cases else None
     return render(request, "web/portal/home.html", {"cards": cards, "unit": unit})
 
 
 @enterprise_only
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_for(request.user, pk)
-    context = _card(case)
-    context.update(reasons=explanation_reasons(case), events=services.timeline(case))
+    events = cache(lambda: services.timeline(case))  # read only if the page is not cached
+    context = _card(case, lambda: timeline_steps(case, events()))
+    context.update(reasons=lambda: explanation_reasons(case), events=events)
     return render(request, "web/portal/case.html", context)
 
 
@@ -66,13 +103,18 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
             size=case.size, insured=data["insured"], amount_fen=data["amount_fen"],
             signatory_name=data["signatory_name"])
         try:
-            services.apply(case, actor=request.user, confirmation=confirmation,
-                           commitment_text=letter, origin=client_ip(request) or "",
-                           channel=Channel.ONLINE)
+            if internet_zone():  # two-zone: recorded here, applied by the intranet's workflow
+                submit_confirmation(case, actor=request.user, confirmation=confirmation,
+                                    commitment_text=letter, origin=client_ip(request) or "")
+            else:
+                services.apply(case, actor=request.user, confirmation=confirmation,
+                               commitment_text=letter, origin=client_ip(request) or "",
+                               channel=Channel.ONLINE)
         except CaseError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("已确认并签署承诺书，请等待部门联审。"))
+            messages.success(request, _("已提交确认，等待内网审核。") if internet_zone()
+                             else _("已确认并签署承诺书，请等待部门联审。"))
             return redirect("web:portal-case", pk=case.pk)
     return render(request, "web/portal/confirm.html",
                   {"case": case, "letter": letter, "form": form,
@@ -85,6 +127,10 @@ def late_claim(request: HttpRequest) -> HttpResponse:
     form = LateClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if internet_zone():  # two-zone: the intranet screens it; its answer comes back outward
+            submit_late_claim(request.user.uscc, actor=request.user, **data)
+            messages.success(request, _("已提交补报，等待内网审核。"))
+            return redirect("web:portal-late-claim")
         try:
             claim = services.file_late_claim(
                 uscc=request.user.uscc, program=data["program"],

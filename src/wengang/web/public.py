@@ -19,10 +19,12 @@ from wengang.accounts import throttle
 from wengang.accounts.models import Attempt
 from wengang.cases import services
 from wengang.cases.errors import CaseError
-from wengang.cases.models import Channel, PublicityBatch, PublicityItem
+from wengang.cases.models import Channel, PublicityBatch, PublicityItem, PublicityListing
 from wengang.core.clock import clock
 from wengang.core.errors import CoreError
 from wengang.core.money import fen_to_yuan
+from wengang.zones import internet as internet_zone  # two-zone deployment: docs/two-zone.md
+from wengang.zones.submissions import submit_objection
 
 from .access import XLSX, client_ip, is_htmx, public
 from .console import LargeListPaginator
@@ -33,17 +35,38 @@ PAGE_SIZE = 50
 OBJECTIONS_PER_HOUR = 5  # per address: a real objector files one or two
 
 
-def current_items(search: str = "") -> QuerySet:
-    """Items of publicity batches running today, optionally by unit name or code."""
+def _running_batches() -> QuerySet:
+    """Publicity batches running today (a subquery: a handful of rows)."""
     today = clock.today()
-    items = (PublicityItem.objects.filter(batch__status=PublicityBatch.Status.OPEN,
-                                          batch__start_on__lte=today, batch__end_on__gte=today)
-             .select_related("case__unit", "batch").order_by("batch_id", "case_id"))
+    return PublicityBatch.objects.filter(status=PublicityBatch.Status.OPEN, start_on__lte=today,
+                                         end_on__gte=today).values("pk")
+
+
+def current_listing(search: str = "") -> QuerySet:
+    """The public list of batches running today, optionally by name or code.
+
+    Rows of ``PublicityListing`` (written when a batch opens): a page is one walk of its
+    (batch, case) index, with no join to cases or units.
+    """
+    rows = (PublicityListing.objects.filter(batch_id__in=_running_batches())
+            .select_related("batch").order_by("batch_id", "case_id"))
     search = search.strip()
     if search:
-        items = items.filter(Q(case__unit__name__icontains=search)
-                             | Q(case__unit__uscc__startswith=search.upper()))
-    return items
+        rows = rows.filter(Q(name__icontains=search) | Q(code__startswith=search.upper()))
+    return rows
+
+
+def published_item(case_id: int) -> PublicityItem | None:
+    """The case's item in a batch running today (what an objection is filed against)."""
+    return (PublicityItem.objects.filter(batch_id__in=_running_batches(), case_id=case_id)
+            .select_related("case__unit", "batch").first())
+
+
+class ListingPaginator(LargeListPaginator):
+    """Every count of the public list kept a minute, searches' too: counting a search reads
+    every listed row (``UPPER(name) LIKE '%…%'``); the rows shown are always read live."""
+
+    EXACT_BELOW = 0
 
 
 @public
@@ -54,26 +77,25 @@ def home(request: HttpRequest) -> HttpResponse:
 @public
 def publicity(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")[:64]
-    page = LargeListPaginator(current_items(search), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListingPaginator(current_listing(search), PAGE_SIZE).get_page(request.GET.get("page"))
     template = "web/public/publicity_table.html" if is_htmx(request) else "web/public/publicity.html"
     return render(request, template, {"page": page, "q": search})
 
 
 @public
 def publicity_xlsx(request: HttpRequest) -> HttpResponse:
-    items = current_items(request.GET.get("q", "")[:64])
+    rows = current_listing(request.GET.get("q", "")[:64])
     buffer = io.BytesIO()
     with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
         sheet = workbook.add_worksheet("公示名单")
         money = workbook.add_format({"num_format": "#,##0.00"})
         headers = ["单位名称", "统一社会信用代码", "政策项目", "返还金额（元）", "公示开始", "公示结束"]
         sheet.write_row(0, 0, headers)
-        for row, item in enumerate(items.iterator(chunk_size=2000), start=1):
-            case = item.case
-            sheet.write_row(row, 0, [case.unit.name, case.unit.uscc, program_name(case.program)])
+        for number, row in enumerate(rows.iterator(chunk_size=2000), start=1):
+            sheet.write_row(number, 0, [row.name, row.code, program_name(row.program)])
             # Yuan only at this edge: the exact text of fen, as Excel's number.
-            sheet.write_number(row, 3, float(fen_to_yuan(case.amount_fen)), money)
-            sheet.write_row(row, 4, [item.batch.start_on.isoformat(), item.batch.end_on.isoformat()])
+            sheet.write_number(number, 3, float(fen_to_yuan(row.amount_fen)), money)
+            sheet.write_row(number, 4, [row.batch.start_on.isoformat(), row.batch.end_on.isoformat()])
         sheet.set_column(0, 0, 40)
         sheet.set_column(1, 5, 20)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -83,7 +105,7 @@ def publicity_xlsx(request: HttpRequest) -> HttpResponse:
 
 @public
 def objection(request: HttpRequest, pk: int) -> HttpResponse:
-    item = current_items().filter(case_id=pk).first()
+    item = published_item(pk)
     if item is None:
         raise Http404("not in publicity")
     form = ObjectionForm(request.POST or None)
@@ -93,7 +115,10 @@ def objection(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             throttle.require_under_limit(ip, Attempt.Kind.OBJECTION, limit=OBJECTIONS_PER_HOUR,
                                          window=timedelta(hours=1), now=now)
-            services.file_objection(item.case, channel=Channel.PUBLIC, **form.cleaned_data)
+            if internet_zone():  # two-zone: recorded here, filed by the intranet's publicity
+                submit_objection(item.case, **form.cleaned_data)
+            else:
+                services.file_objection(item.case, channel=Channel.PUBLIC, **form.cleaned_data)
         except (CoreError, CaseError) as error:
             form.add_error(None, str(error))
         else:
