@@ -6,8 +6,11 @@
 #
 # Checks the secrets and the database schema first and refuses to start without them;
 # collects static files (hashed, compressed) into WENGANG_DATA_DIR/static; then runs
-# gunicorn (deploy/gunicorn.conf.py) and `wengang manage db_worker --no-reload` side by side.
-# If either stops, the other is stopped too, so a supervisor (systemd) restarts both.
+# gunicorn (deploy/gunicorn.conf.py) and the task worker `wengang manage task_worker` side by
+# side. If either stops, the other is stopped too, so a supervisor (systemd) restarts both.
+# The worker outlives a database restart and re-queues tasks a killed worker left running
+# (wengang.web.worker): django_tasks_db's plain db_worker died on the restart, and took
+# gunicorn down with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${WENGANG_VENV:-.venv}/bin"
@@ -35,7 +38,7 @@ if [ "${WENGANG_COLLECTSTATIC:-1}" = 1 ]; then
   "$BIN/wengang" manage collectstatic --noinput --verbosity 0
 fi
 
-"$BIN/wengang" manage db_worker --no-reload --verbosity 1 &
+"$BIN/wengang" manage task_worker --verbosity 1 &
 worker=$!
 "$BIN/gunicorn" wengang.wsgi:application --config deploy/gunicorn.conf.py &
 server=$!

@@ -114,7 +114,7 @@ def test_serve_prod_serves_pages_and_static_files_and_stops_cleanly(tmp_path):
         assert status == 200
         assert "default-src 'self'" in headers["Content-Security-Policy"]
         children = " ".join(_descendants(server.pid))
-        assert "gunicorn" in children and "db_worker --no-reload" in children
+        assert "gunicorn" in children and "manage task_worker" in children
 
         stylesheet = re.search(rb'href="(/static/web/site\.[0-9a-f]{12}\.css)"', body)
         assert stylesheet, "static files are named by their hash"
