@@ -302,6 +302,7 @@ def _register_django_groups() -> None:
     from wengang.oversight.cli import audit, oversight, scheduler
     from wengang.payments.cli import payments
     from wengang.stats.cli import stats
+    from wengang.zones.cli import zones
 
     main.add_command(cases)
     main.add_command(payments)
@@ -311,6 +312,7 @@ def _register_django_groups() -> None:
     main.add_command(audit)
     main.add_command(oversight)
     main.add_command(scheduler)
+    main.add_command(zones)
 
 
 _register_django_groups()

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "wengang.oversight",
     "wengang.stats",
     "wengang.api",
+    "wengang.zones",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,16 @@ WENGANG_SMS_OUTBOX = DEBUG
 TASKS = {"default": {"BACKEND": os.environ.get("WENGANG_TASKS_BACKEND",
                                                "django_tasks_db.DatabaseBackend")}}
 
+# --- two-zone deployment (issue 10; docs/two-zone.md) ---------------------------------------
+# single: one instance does everything; internet: portal and public pages only, submissions go
+# to the intranet as signed files; intranet: everything else. The spool holds out/ (written by
+# `wengang zones export`) and in/ (read by `wengang zones import`); keys: WENGANG_ZONE_KEY.
+WENGANG_ZONE = os.environ.get("WENGANG_ZONE", "single")
+if WENGANG_ZONE not in ("single", "internet", "intranet"):
+    raise RuntimeError(f"WENGANG_ZONE 须为 single、internet 或 intranet，而不是 {WENGANG_ZONE!r} / "
+                       f"WENGANG_ZONE must be single, internet or intranet, not {WENGANG_ZONE!r}")
+WENGANG_ZONE_SPOOL = Path(os.environ.get("WENGANG_ZONE_SPOOL", DATA_DIR / "zones")).resolve()
+
 # Feed snapshots and screening results live beside the database, content-addressed.
 WENGANG_SNAPSHOT_DIR = DATA_DIR / "snapshots"
 # Bank files of exported payment batches (CSV and pain.001), written by the console's export.
@@ -168,6 +179,9 @@ if not DEBUG and not os.environ.get("DATABASE_URL"):
 _AFTER_SECURITY = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
 # A lost database connection (a restart, the network) answers 503 + Retry-After, not 500.
 MIDDLEWARE.insert(_AFTER_SECURITY, "wengang.web.outage.DatabaseOutageMiddleware")
+# … and on the way out, when the session (saved on every request) cannot be saved.
+MIDDLEWARE[MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")] = (
+    "wengang.web.outage.SessionMiddleware")
 if not DEBUG:
     # Static files straight from the app server, hashed names cached for a year and
     # pre-compressed (gzip, and brotli where installed): one box needs no separate web server
@@ -195,7 +209,7 @@ if not DEBUG:
 if WENGANG_REDIS_URL := os.environ.get("WENGANG_REDIS_URL", ""):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": WENGANG_REDIS_URL, "KEY_PREFIX": "wengang"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "wengang.web.sessions"  # Django's cache sessions, renewed by one EXPIRE
 # PostgreSQL connections: WENGANG_DB_POOL=N gives each worker process a psycopg pool of up to N
 # connections (for threaded workers); 0 keeps one persistent connection per process
 # (CONN_MAX_AGE above), which is what a sync worker serving one request at a time needs.

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from wengang.web.access import public
+from wengang.zones.routing import mount
 
 urlpatterns = [
     # The admin has no login of its own: only the staff login (password + TOTP) gets anyone in.
@@ -15,3 +16,7 @@ urlpatterns = [
     path("stats/", include("wengang.stats.urls")),
     path("", include("wengang.web.urls")),
 ]
+
+# Two-zone deployment (docs/two-zone.md): the internet instance serves the portal and public
+# pages, the intranet everything else; a single instance (the default) serves all of it.
+urlpatterns = mount(urlpatterns)

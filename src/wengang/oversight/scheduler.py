@@ -64,10 +64,13 @@ def stats_refresh() -> str:
 
 def jobs(actor: User, *, sync_every: timedelta = SYNC_EVERY, sweep_every: timedelta = SWEEP_EVERY,
          stats_every: timedelta = STATS_EVERY) -> list[Job]:
-    """The scheduled jobs: the audit sync, the sweep of ``actor``'s region, the statistics."""
-    return [Job("audit-sync", sync_every, audit_sync),
-            Job("risk-holds", sweep_every, hold_sweep(actor)),
-            Job("stats-refresh", stats_every, stats_refresh)]
+    """The scheduled jobs: the audit sync, the sweep of ``actor``'s region, the statistics,
+    and in a two-zone deployment the exchange with the other zone (``zones.scheduler``)."""
+    from wengang.zones.scheduler import with_exchange
+
+    return with_exchange([Job("audit-sync", sync_every, audit_sync),
+                          Job("risk-holds", sweep_every, hold_sweep(actor)),
+                          Job("stats-refresh", stats_every, stats_refresh)])
 
 
 @dataclass(frozen=True)
