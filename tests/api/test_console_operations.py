@@ -322,6 +322,32 @@ def test_a_service_officer_takes_and_completes_a_task(world, as_):
     assert done.status_code == 200 and done.json()["status"] == "done"
 
 
+# --- appeals -----------------------------------------------------------------------------------
+
+def test_an_officer_answers_an_appeal_once(world, as_):
+    from wengang.web.models import Appeal
+
+    appeal = Appeal.objects.create(case=world.own_case, filed_by=world.users["enterprise"],
+                                   filed_at=clock.now(), reason="参保人数统计有误")
+    listed = as_("auditor").get("/api/appeals?status=open").json()["items"]
+    assert [(a["id"], a["reason"]) for a in listed] == [(appeal.pk, "参保人数统计有误")]
+    assert as_("other_agency").get("/api/appeals").json()["items"] == []
+    url = f"/api/appeals/{appeal.pk}/answer"
+    refused(as_("auditor").post(url, {"answer": "已核实"}), 403, "wrong_role")
+    refused(as_("other_agency").post(url, {"answer": "已核实"}), 404)
+    refused(as_("agency").post(url, {"answer": ""}), 422)
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.answer) == ("open", "")
+    answered = as_("agency").post(url, {"answer": "已核实，按确认人数重新测算"})
+    assert answered.status_code == 200, answered.content
+    assert (answered.json()["status"], answered.json()["answer"]) == ("answered",
+                                                                       "已核实，按确认人数重新测算")
+    refused(as_("agency").post(url, {"answer": "另一个答复"}), 409)
+    appeal.refresh_from_db()
+    assert (appeal.answer, appeal.answered_by) == ("已核实，按确认人数重新测算",
+                                                   world.users["agency"])
+
+
 # --- oversight ---------------------------------------------------------------------------------
 
 def test_a_sweep_holds_a_flagged_case_and_an_officer_clears_it(world, make_case, as_):

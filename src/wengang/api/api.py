@@ -22,6 +22,7 @@ from wengang.feeds import FeedSetInvalid
 from wengang.payments.errors import BatchStateError, BudgetExceeded
 
 from . import (
+    appeals,
     case_actions,
     cases,
     feeds,
@@ -52,7 +53,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 for module in (cases, portal, review, publicity, screening, feeds, payments, recovery,
-               case_actions, service_tasks, oversight, stats):
+               case_actions, service_tasks, appeals, oversight, stats):
     api.add_router("", module.router)
 
 

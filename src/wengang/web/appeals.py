@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wengang.cases.errors import PreconditionFailed
 from wengang.core.clock import clock
 
 from .access import CONSOLE_ROLES, DECIDER_ROLES, enterprise_only, get_case_for, staff_only
@@ -55,18 +56,17 @@ def appeals(request: HttpRequest) -> HttpResponse:
 @staff_only(*DECIDER_ROLES)
 @require_POST
 def answer_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    visible = Appeal.objects.visible_to(request.user)
+    if not visible.filter(pk=pk).exists():
+        raise Http404("appeal")
     form = AnswerAppealForm(request.POST)
-    with transaction.atomic():
-        appeal = Appeal.objects.visible_to(request.user).select_for_update().filter(pk=pk).first()
-        if appeal is None:
-            raise Http404("appeal")
-        if appeal.status != Appeal.Status.OPEN:
-            messages.error(request, _("该复核申请已答复。"))
-        elif not form.is_valid():
-            messages.error(request, _("请填写答复。"))
-        else:
-            appeal.status, appeal.answer = Appeal.Status.ANSWERED, form.cleaned_data["answer"]
-            appeal.answered_by, appeal.answered_at = request.user, clock.now()
-            appeal.save()
-            messages.success(request, _("已答复。"))
+    if not form.is_valid():
+        messages.error(request, _("请填写答复。"))
+        return redirect("web:console-appeals")
+    try:
+        visible.answer(pk, actor=request.user, answer=form.cleaned_data["answer"])
+    except PreconditionFailed:
+        messages.error(request, _("该复核申请已答复。"))
+    else:
+        messages.success(request, _("已答复。"))
     return redirect("web:console-appeals")

@@ -1,7 +1,7 @@
 """What the web records of its own: each time someone saw personal data in full, and why."""
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -92,6 +92,25 @@ class AppealQuerySet(models.QuerySet):
         from wengang.cases.models import Case
 
         return self.filter(case__in=Case.objects.visible_to(user))
+
+    def answer(self, pk: int, *, actor, answer: str) -> "Appeal":
+        """Answer the open appeal ``pk`` among these (the caller's visible ones), once.
+
+        Raises ``Appeal.DoesNotExist`` when it is not among them, ``PreconditionFailed`` when
+        it was answered already (the row is locked: two officers cannot both answer).
+        """
+        from wengang.cases.errors import PreconditionFailed
+        from wengang.core.clock import clock
+
+        with transaction.atomic():
+            appeal = self.select_for_update().get(pk=pk)
+            if appeal.status != Appeal.Status.OPEN:
+                raise PreconditionFailed(f"复核申请 #{pk} 已答复，不能再次答复",
+                                         f"appeal #{pk} has been answered already")
+            appeal.status, appeal.answer = Appeal.Status.ANSWERED, answer
+            appeal.answered_by, appeal.answered_at = actor, clock.now()
+            appeal.save()
+        return appeal
 
 
 class Appeal(models.Model):
