@@ -141,3 +141,37 @@ def test_the_improper_rate_comes_from_the_checked_cases_of_a_simple_sample(peopl
 def test_a_weighted_or_stratified_sample_does_not_estimate_the_rate(plans):
     with pytest.raises(PlanInvalid):
         findings.improper_rate(plans[1])
+
+
+def test_a_trainees_case_is_sampled_masked_and_revealed_only_with_a_reason(people, staff, run):
+    """Spot checks cover skills-training subsidies paid to persons: the person is keyed by the
+    blind index in the population, shown masked, in full with a recorded reason; checking
+    employees (checked persons) is for units' cases only."""
+    from tests.web.person_builder import make_person, make_person_case
+    from wengang.oversight.persons import record_person
+
+    trainees = [make_person(name="张三丰") for _ in range(3)]
+    for person, _number in trainees:
+        make_person_case(person, run, state=State.PAID)
+    members = sampling.population(program="training-online-2020", refund_year=2020,
+                                  region_code=CITY)
+    assert sorted(m.key.split(":")[0] for m in members) == sorted(
+        p.resident_id_digest for p, _n in trainees)
+    plan = sampling.plan_spot_check(actor=staff["supervisor"], auditor=people.auditor,
+                                    program="training-online-2020", refund_year=2020,
+                                    region_code=CITY, method=Method.SIMPLE, size=2, seed=5)
+    item = plan.items.order_by("draw").first()
+    person = item.case.person
+    number = dict((p.pk, n) for p, n in trainees)[person.pk]
+    masked = findings.view_case(people.auditor, item.pk)
+    assert (masked.uscc, masked.unit_name, masked.phone) == (
+        person.resident_id_masked, "张*丰", "139****0012")
+    assert number not in json.dumps(masked.__dict__, ensure_ascii=False)
+    full = findings.view_case(people.auditor, item.pk, reason="核对社保卡账户")
+    assert (full.uscc, full.unit_name, full.phone) == (number, "张三丰", "13900390012")
+    assert Disclosure.objects.get().case_id == item.case_id
+    finding = findings.record_finding(people.auditor, item.pk, outcome=Outcome.CONFIRMED,
+                                      note="培训记录属实")
+    with pytest.raises(FindingInvalid):
+        record_person(people.auditor, finding.pk, resident_id=number, name="张三丰",
+                      employed=True)

@@ -47,7 +47,7 @@ class SampledCase:
 
 
 def _item_for(user: User, item_id: int) -> SampleItem:
-    item = (SampleItem.objects.visible_to(user).select_related("plan", "case", "case__unit")
+    item = (SampleItem.objects.visible_to(user).select_related("plan", "case", "case__unit", "case__person")
             .filter(pk=item_id).first())
     if item is None:
         raise NotInSample(f"抽查样本 {item_id} 不在 {user.get_username()} 的抽查范围内",
@@ -58,7 +58,7 @@ def _item_for(user: User, item_id: int) -> SampleItem:
 def sampled_cases(user: User, plan: SamplePlan) -> list[SampledCase]:
     """The cases of ``plan`` the user may see, masked, in draw order."""
     items = (SampleItem.objects.visible_to(user).filter(plan=plan)
-             .select_related("case", "case__unit").order_by("draw"))
+             .select_related("case", "case__unit", "case__person").order_by("draw"))
     return [_view(item, revealed=False) for item in items]
 
 
@@ -76,12 +76,18 @@ def view_case(user: User, item_id: int, *, reason: str = "", ip: str | None = No
 
 
 def _view(item: SampleItem, *, revealed: bool) -> SampledCase:
-    case, unit = item.case, item.case.unit
+    case = item.case
+    if case.unit_id:
+        code, name = case.unit.uscc, case.unit.name
+    else:  # a trainee: the ID number and name are personal data, in full only when revealed
+        code = case.person.resident_id() if revealed else case.person.resident_id_masked
+        name = case.beneficiary_name if revealed else case.beneficiary_name_masked
+    phone = case.contact_phone()
     return SampledCase(
-        item_id=item.pk, case_id=case.pk, uscc=unit.uscc, unit_name=unit.name,
+        item_id=item.pk, case_id=case.pk, uscc=code, unit_name=name,
         program=case.program, state=str(case.get_state_display()), amount_fen=case.amount_fen,
         risk=case.risk,
-        phone=unit.contact_phone if revealed else mask_phone(unit.contact_phone),
+        phone=phone if revealed else mask_phone(phone),
         account=(case.account_number() if revealed and case.has_account else case.account_masked),
         revealed=revealed)
 

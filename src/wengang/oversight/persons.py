@@ -40,8 +40,11 @@ def record_person(user: User, finding_id: int, *, resident_id: str, name: str, e
         raise FindingInvalid("核查人员须有姓名", "a checked person needs a name")
     if not employed and not note.strip():
         raise ReasonRequired("未在岗人员须写明核查情况", "a person found not employed needs a note")
-    number = validate_resident_id(resident_id.strip().upper(), today=clock.today())
     unit = finding.item.case.unit
+    if unit is None:
+        raise FindingInvalid("核查人员用于核实参保单位的在岗职工；本案件的受益人是个人",
+                             "checked persons verify a unit's employees; this case pays a person")
+    number = validate_resident_id(resident_id.strip().upper(), today=clock.today())
     try:
         with transaction.atomic():
             person = CheckedPerson.objects.create(

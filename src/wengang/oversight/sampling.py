@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models.functions import Coalesce
 
 from wengang.accounts.models import Role, User
 from wengang.cases.models import APPROVED_STATES, Case, State
@@ -88,9 +89,11 @@ def draw(population: list[Member], *, method: str, n: int, seed: int,
 
 def population(*, program: str, refund_year: int, region_code: str,
                states: tuple[str, ...] = DEFAULT_STATES) -> list[Member]:
+    # A training subsidy's beneficiary may be a person: keyed by the blind index, never the ID.
     rows = (Case.objects.in_region(region_code)
             .filter(program=program, refund_year=refund_year, state__in=states)
-            .values_list("pk", "unit__uscc", "unit__region_code", "size", "risk"))
+            .values_list("pk", Coalesce("unit__uscc", "person__resident_id_digest"),
+                         Coalesce("unit__region_code", "person__region_code"), "size", "risk"))
     return sorted((Member(key=f"{uscc}:{program}:{refund_year}", case_id=pk,
                           stratum=f"{region}/{size}", flagged=bool(risk))
                    for pk, uscc, region, size, risk in rows), key=lambda m: m.key)
