@@ -162,7 +162,7 @@ def test_a_trainees_case_is_sampled_masked_and_revealed_only_with_a_reason(peopl
                                     region_code=CITY, method=Method.SIMPLE, size=2, seed=5)
     item = plan.items.order_by("draw").first()
     person = item.case.person
-    number = dict((p.pk, n) for p, n in trainees)[person.pk]
+    number = {p.pk: n for p, n in trainees}[person.pk]
     masked = findings.view_case(people.auditor, item.pk)
     assert (masked.uscc, masked.unit_name, masked.phone) == (
         person.resident_id_masked, "张*丰", "139****0012")
