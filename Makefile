@@ -62,8 +62,8 @@ demo: setup
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(DEMO) manage migrate --verbosity 0
 	$(DEMO) synth --out $(DEMO_DIR)/feeds --units $(DEMO_UNITS) --seed 2020 --region 360100 --year 2019
-	# Trainees beside the city: its feeds plus a small training population, in a folder of their
-	# own (kept out of the city's snapshot: re-screening one unit reads every feed by uscc).
+	# Trainees beside the city: a copy of its feeds (以工代训 reads the units) plus a small
+	# training population, screened from their own folder.
 	cp -r $(DEMO_DIR)/feeds $(DEMO_DIR)/feeds-training
 	$(DEMO) synth-training --out $(DEMO_DIR)/feeds-training --completions 2000 --certificates 300 \
 		--seed 2020 --region 360100

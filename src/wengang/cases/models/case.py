@@ -384,7 +384,7 @@ class Action(models.TextChoices):
     RESCREENED = "rescreened", _("重新筛查更新")
     RESCREEN_WITHDRAWN = "rescreen_withdrawn", _("重新筛查后撤销")
     RESCREEN_REOPENED = "rescreen_reopened", _("重新筛查后恢复")
-    NOTIFIED = "notified", _("告知企业")
+    NOTIFIED = "notified", _("告知")
     APPLIED = "applied", _("确认信息并签署承诺书")
     DECLINED = "declined", _("企业放弃")
     EXPIRED = "expired", _("逾期未申请")
