@@ -150,8 +150,8 @@ AUTH_PASSWORD_VALIDATORS = [
 WENGANG_SMS_URL = os.environ.get("WENGANG_SMS_URL", "")
 WENGANG_SMS_OUTBOX = DEBUG
 
-# Background work (outreach sending): the database queue, run by `wengang manage db_worker
-# --no-reload`; WENGANG_TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend runs
+# Background work (outreach sending): the database queue, run by `wengang manage task_worker`
+# (web/worker.py); WENGANG_TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend runs
 # tasks inside the request instead (no worker).
 TASKS = {"default": {"BACKEND": os.environ.get("WENGANG_TASKS_BACKEND",
                                                "django_tasks_db.DatabaseBackend")}}

@@ -58,7 +58,7 @@ def plan(region_code, channels) -> None:
 @click.option("--channel", type=click.Choice(CHANNELS), required=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.option("--background", is_flag=True,
-              help="Enqueue for the worker (wengang manage db_worker --no-reload) and return.")
+              help="Enqueue for the worker (wengang manage task_worker) and return.")
 @_errors
 def send(channel, limit, background) -> None:
     """Send the due notices of a channel, with progress. 发送告知。"""

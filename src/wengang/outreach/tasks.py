@@ -1,7 +1,7 @@
 """Sending as background work (Django tasks; the ``django_tasks_db`` worker in production).
 
 ``enqueue_sending`` records a ``Dispatch`` (the progress row the CLI and console read) and
-enqueues ``send_notices``; the worker (``wengang manage db_worker --no-reload``) runs it. The
+enqueues ``send_notices``; the worker (``wengang manage task_worker``) runs it. The
 tasks API has no automatic retries, and needs none here: notices that failed for a while stay
 pending with their next attempt, and the next run picks them up.
 """

@@ -7,6 +7,6 @@ from .refresh import refresh
 
 @task()
 def refresh_stats() -> dict:
-    """Recount the summary tables; the worker (``wengang manage db_worker``) runs it."""
+    """Recount the summary tables; the worker (``wengang manage task_worker``) runs it."""
     rollup = refresh()
     return {"as_of": rollup.as_of.isoformat(), "cases": rollup.cases, "seconds": rollup.seconds}

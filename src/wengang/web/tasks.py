@@ -1,5 +1,5 @@
 """Screening started from the console, as background work (Django tasks; the ``django_tasks_db``
-worker in production, ``wengang manage db_worker --no-reload``).
+worker in production, ``wengang manage task_worker``).
 
 ``start_screening`` records a ``ScreeningJob`` and enqueues ``screen_and_load``, which screens
 the snapshot, writes the result under ``WENGANG_RUNS_DIR`` and loads it into cases, writing its
