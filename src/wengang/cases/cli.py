@@ -92,34 +92,43 @@ def _via() -> dict:
 @_errors
 def load(result, units_from, force, actor_name) -> None:
     """Load a screening result into cases (立案；重新筛查更新). 导入筛查结果。"""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from .loading import load_screening
 
-    actor = _actor(actor_name)
+    summary = _loading(lambda progress: load_screening(
+        result, actor=_actor(actor_name), units_from=units_from, force=force,
+        progress=progress, **_via()))
+    _print_load(summary, (
+        ("结果行数 / rows", summary.rows), ("符合条件 / eligible rows", summary.eligible_rows),
+        ("新增单位 / units added", summary.units_created),
+        ("更新单位 / units updated", summary.units_updated),
+        ("新立案 / cases opened", summary.opened),
+        ("重新筛查更新 / cases updated", summary.updated),
+        ("不再符合而撤销 / withdrawn", summary.withdrawn),
+        ("恢复办理 / reopened", summary.reopened),
+        ("已审核案件待复核 / approved cases flagged", summary.flagged),
+        ("办理方式改为申请 / routes corrected", summary.route_corrected),
+        ("补报已判定 / late claims decided", summary.late_claims_decided),
+        ("服务专员任务 / service tasks", summary.service_tasks)))
+
+
+def _loading(load):
+    """Run ``load(progress)`` under a spinner that shows the step it reports."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("导入 / loading", total=None)
-        summary = load_screening(result, actor=actor, units_from=units_from, force=force,
-                                 progress=lambda label: progress.update(task, description=label),
-                                 **_via())
+        return load(lambda label: progress.update(task, description=label))
+
+
+def _print_load(summary, rows) -> None:
+    """The summary table of a load, or that the result was loaded before."""
     if summary.already_loaded:
         console.print(f"该结果已导入（筛查批次 #{summary.run_id}），未作任何更改 / "
                       f"already loaded as run #{summary.run_id}: nothing changed")
         return
     table = Table(title=f"筛查批次 #{summary.run_id} 导入结果 / load summary", show_header=False)
-    for label, value in (
-            ("结果行数 / rows", summary.rows), ("符合条件 / eligible rows", summary.eligible_rows),
-            ("新增单位 / units added", summary.units_created),
-            ("更新单位 / units updated", summary.units_updated),
-            ("新立案 / cases opened", summary.opened),
-            ("重新筛查更新 / cases updated", summary.updated),
-            ("不再符合而撤销 / withdrawn", summary.withdrawn),
-            ("恢复办理 / reopened", summary.reopened),
-            ("已审核案件待复核 / approved cases flagged", summary.flagged),
-            ("办理方式改为申请 / routes corrected", summary.route_corrected),
-            ("补报已判定 / late claims decided", summary.late_claims_decided),
-            ("服务专员任务 / service tasks", summary.service_tasks)):
+    for label, value in rows:
         table.add_row(label, f"{value:,}")
     table.add_row("用时 / seconds", f"{summary.seconds:.1f}")
     console.print(table)
@@ -138,39 +147,25 @@ def load(result, units_from, force, actor_name) -> None:
 @_errors
 def load_persons(result, feeds_dir, snapshot_id, store_dir, force, actor_name) -> None:
     """Load a person screening result into training cases (培训补贴立案). 导入人员筛查结果。"""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from wengang.cli import _feed_source
 
     from .loading_persons import load_person_screening
 
-    actor = _actor(actor_name)
     source = (_feed_source(feeds_dir, snapshot_id, store_dir)
               if feeds_dir is not None or snapshot_id is not None else None)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task("导入 / loading", total=None)
-        summary = load_person_screening(
-            result, actor=actor, source=source, force=force,
-            progress=lambda label: progress.update(task, description=label), **_via())
-    if summary.already_loaded:
-        console.print(f"该结果已导入（筛查批次 #{summary.run_id}），未作任何更改 / "
-                      f"already loaded as run #{summary.run_id}: nothing changed")
-        return
-    table = Table(title=f"筛查批次 #{summary.run_id} 导入结果 / load summary", show_header=False)
-    for label, value in (
-            ("结果行数 / rows", summary.rows), ("符合条件 / eligible rows", summary.eligible_rows),
-            ("新增人员 / persons added", summary.persons_created),
-            ("更新人员 / persons updated", summary.persons_updated),
-            ("新增单位 / units added", summary.units_created),
-            ("新立案 / cases opened", summary.opened),
-            ("新增明细的案件 / cases with new items", summary.updated),
-            ("新增补贴明细 / items added", summary.items_added),
-            ("已有的明细 / items already claimed", summary.items_known),
-            ("已审核案件待复核 / approved cases flagged", summary.flagged)):
-        table.add_row(label, f"{value:,}")
-    table.add_row("用时 / seconds", f"{summary.seconds:.1f}")
-    console.print(table)
+    summary = _loading(lambda progress: load_person_screening(
+        result, actor=_actor(actor_name), source=source, force=force, progress=progress,
+        **_via()))
+    _print_load(summary, (
+        ("结果行数 / rows", summary.rows), ("符合条件 / eligible rows", summary.eligible_rows),
+        ("新增人员 / persons added", summary.persons_created),
+        ("更新人员 / persons updated", summary.persons_updated),
+        ("新增单位 / units added", summary.units_created),
+        ("新立案 / cases opened", summary.opened),
+        ("新增明细的案件 / cases with new items", summary.updated),
+        ("新增补贴明细 / items added", summary.items_added),
+        ("已有的明细 / items already claimed", summary.items_known),
+        ("已审核案件待复核 / approved cases flagged", summary.flagged)))
 
 
 # --- notice and deadlines ------------------------------------------------------------------

@@ -410,6 +410,62 @@ def _stale_runs(record: dict, screened_at: datetime, record_sha: str) -> list[Sc
     return [run for run in newer if set(run.programs) & set(record["programs"])]
 
 
+class Stopwatch:
+    """Seconds per named step of a load (``lap``), for its summary and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.started = self.mark = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.mark, 3)
+        self.mark = now
+
+    @property
+    def seconds(self) -> float:
+        return round(time.perf_counter() - self.started, 3)
+
+
+@dataclass
+class CheckedResult:
+    """A result file checked against its run record (``check_result``)."""
+
+    path: Path
+    record: dict
+    result_sha: str
+    record_sha: str
+    existing: ScreeningRun | None
+    """The run of this record, when it was seen before (``loaded_at`` says whether loaded)."""
+
+
+def check_result(result_path: Path | str, *, persons: bool, step: Progress) -> CheckedResult:
+    """The result file, its run record, and that they belong together: the file exists, is a
+    unit (``persons=False``) or a person screening as the loader expects, and has the SHA-256
+    its record names."""
+    result_path = Path(result_path)
+    if not result_path.is_file():
+        raise ResultError(f"{result_path}：找不到结果文件", f"{result_path}: no such result file")
+    record = read_record(result_path)
+    if persons and record.get("screening") != "persons":
+        raise RunRecordError(f"{result_path}：不是人员筛查（wengang screen-persons）的结果；单位筛查结果请用 wengang cases load",
+                             f"{result_path}: not a person screening result (wengang "
+                             "screen-persons); load a unit result with wengang cases load")
+    if not persons and record.get("screening") == "persons":
+        raise RunRecordError(f"{result_path}：这是人员筛查（培训补贴）的结果，请用 wengang cases load-persons",
+                             f"{result_path}: a person screening (training subsidies) result: "
+                             "load it with wengang cases load-persons")
+    step("核对结果文件 / checking the result")
+    result_sha = sha256_file(result_path)
+    if result_sha != record["output"]["sha256"]:
+        raise ResultError(f"{result_path}：文件与运行记录不一致（SHA-256 不同），可能已被修改",
+                          f"{result_path}: does not match its run record (SHA-256 differs); "
+                          "it may have been edited")
+    record_sha = sha256_file(record_path_for(result_path))
+    return CheckedResult(result_path, record, result_sha, record_sha,
+                         ScreeningRun.objects.filter(record_sha256=record_sha).first())
+
+
 def load_screening(result_path: Path | str, *, actor: User | None = None,
                    units_from: Path | str | None = None, verify_inputs: bool = True,
                    force: bool = False, policy: PolicySet | None = None,
@@ -423,34 +479,13 @@ def load_screening(result_path: Path | str, *, actor: User | None = None,
     loads a result older than a loaded one.
     """
     step = progress or (lambda _label: None)
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    mark = [started]
-
-    def lap(name: str) -> None:
-        now_ = time.perf_counter()
-        timings[name] = round(now_ - mark[0], 3)
-        mark[0] = now_
-
-    result_path = Path(result_path)
-    if not result_path.is_file():
-        raise ResultError(f"{result_path}：找不到结果文件", f"{result_path}: no such result file")
-    record = read_record(result_path)
-    if record.get("screening") == "persons":
-        raise RunRecordError(f"{result_path}：这是人员筛查（培训补贴）的结果，请用 wengang cases load-persons",
-                             f"{result_path}: a person screening (training subsidies) result: "
-                             "load it with wengang cases load-persons")
-    step("核对结果文件 / checking the result")
-    result_sha = sha256_file(result_path)
-    if result_sha != record["output"]["sha256"]:
-        raise ResultError(f"{result_path}：文件与运行记录不一致（SHA-256 不同），可能已被修改",
-                          f"{result_path}: does not match its run record (SHA-256 differs); "
-                          "it may have been edited")
-    record_sha = sha256_file(record_path_for(result_path))
-    existing = ScreeningRun.objects.filter(record_sha256=record_sha).first()
+    watch = Stopwatch()
+    checked = check_result(result_path, persons=False, step=step)
+    result_path, record, existing = checked.path, checked.record, checked.existing
+    result_sha, record_sha = checked.result_sha, checked.record_sha
     if existing is not None and existing.loaded_at is not None and not force:
         return LoadSummary(run_id=existing.pk, already_loaded=True,
-                           rows=existing.rows, seconds=round(time.perf_counter() - started, 3))
+                           rows=existing.rows, seconds=watch.seconds)
     screened_at = datetime.fromisoformat(record["created_at"])
     if not force and (newer := _stale_runs(record, screened_at, record_sha)):
         raise StaleRun(f"已导入更新的筛查结果（{newer[0]}），本结果较旧，导入会覆盖新的结论",
@@ -459,22 +494,22 @@ def load_screening(result_path: Path | str, *, actor: User | None = None,
     source = _units_source(record, Path(units_from) if units_from else None)
     if verify_inputs:
         check_inputs(source, record)
-    lap("check")
+    watch.lap("check")
 
     step("读取并核对筛查结果 / reading the result")
     con = duckdb.connect()
     try:
         counts = _prepare(con, result_path, record, source, policy or load_policy())
-        lap("prepare")
+        watch.lap("prepare")
         summary = _load_prepared(con, result_path, record, result_sha, record_sha, screened_at,
                                  existing, actor=actor, channel=channel, request_id=request_id,
-                                 step=step, lap=lap)
+                                 step=step, lap=watch.lap)
     finally:
         con.close()
     summary.rows, summary.eligible_rows = counts["rows"], counts["eligible_rows"]
     summary.route_corrected = counts["route_corrected"]
-    summary.seconds = round(time.perf_counter() - started, 3)
-    summary.timings = timings
+    summary.seconds = watch.seconds
+    summary.timings = watch.timings
     ScreeningRun.objects.filter(pk=summary.run_id).update(summary=summary.as_dict())
     return summary
 

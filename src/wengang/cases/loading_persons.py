@@ -27,7 +27,6 @@ Ineligible rows are counted, not stored: nothing is owed, and no person's ID ent
 database for them.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -41,7 +40,7 @@ from wengang.accounts.models import User
 from wengang.core.clock import clock
 from wengang.policy import PolicyError, PolicySet, load_policy
 from wengang.screening import FeedSource
-from wengang.screening.inputs import register_views, sha256_file
+from wengang.screening.inputs import register_views
 
 from . import loading
 from . import loading_sql as sql
@@ -538,52 +537,31 @@ def load_person_screening(result_path: Path | str, *, actor: User | None = None,
     nothing new.
     """
     step = progress or (lambda _label: None)
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    mark = [started]
-
-    def lap(name: str) -> None:
-        now_ = time.perf_counter()
-        timings[name] = round(now_ - mark[0], 3)
-        mark[0] = now_
-
-    result_path = Path(result_path)
-    if not result_path.is_file():
-        raise ResultError(f"{result_path}：找不到结果文件", f"{result_path}: no such result file")
-    record = loading.read_record(result_path)
-    if record.get("screening") != "persons":
-        raise RunRecordError(f"{result_path}：不是人员筛查（wengang screen-persons）的结果；单位筛查结果请用 wengang cases load",
-                             f"{result_path}: not a person screening result (wengang "
-                             "screen-persons); load a unit result with wengang cases load")
-    step("核对结果文件 / checking the result")
-    result_sha = sha256_file(result_path)
-    if result_sha != record["output"]["sha256"]:
-        raise ResultError(f"{result_path}：文件与运行记录不一致（SHA-256 不同），可能已被修改",
-                          f"{result_path}: does not match its run record (SHA-256 differs); "
-                          "it may have been edited")
-    record_sha = sha256_file(loading.record_path_for(result_path))
-    existing = ScreeningRun.objects.filter(record_sha256=record_sha).first()
+    watch = loading.Stopwatch()
+    checked = loading.check_result(result_path, persons=True, step=step)
+    result_path, record, existing = checked.path, checked.record, checked.existing
+    result_sha, record_sha = checked.result_sha, checked.record_sha
     if existing is not None and existing.loaded_at is not None and not force:
         return PersonLoadSummary(run_id=existing.pk, already_loaded=True, rows=existing.rows,
-                                 seconds=round(time.perf_counter() - started, 3))
+                                 seconds=watch.seconds)
     source = source or loading.run_inputs(record)
     source.files = {feed: p for feed, p in source.files.items() if feed in PERSON_FEEDS}
     if verify_inputs:
         loading.check_inputs(source, record)
-    lap("check")
+    watch.lap("check")
 
     step("读取并核对筛查结果 / reading the result")
     con = duckdb.connect()
     try:
         counts = _prepare(con, result_path, record, source, policy or load_policy())
-        lap("prepare")
+        watch.lap("prepare")
         summary = _load_prepared(con, result_path, record, result_sha, record_sha, existing,
-                                 actor=actor, request_id=request_id, step=step, lap=lap)
+                                 actor=actor, request_id=request_id, step=step, lap=watch.lap)
     finally:
         con.close()
     summary.rows, summary.eligible_rows = counts["rows"], counts["eligible_rows"]
-    summary.seconds = round(time.perf_counter() - started, 3)
-    summary.timings = timings
+    summary.seconds = watch.seconds
+    summary.timings = watch.timings
     ScreeningRun.objects.filter(pk=summary.run_id).update(summary=summary.as_dict())
     return summary
 
