@@ -186,6 +186,27 @@ def _describe(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
     return [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()]
 
 
+def unit_row_sql(size: str) -> str:
+    """The staged unit row (``loading_sql.UNIT_COLUMNS`` after ``seq``) from the units feed as
+    ``f`` (with the registry's restructuring) and its sealed account as ``a``; ``size`` is the
+    SQL of the size column."""
+    return f"""f.uscc,
+               coalesce(f.name, '') AS name, coalesce(f.unit_type, '') AS unit_type,
+               f.region_code, coalesce(f.industry_code, '') AS industry_code, {size} AS size,
+               coalesce(f.is_labour_dispatch, false) AS is_labour_dispatch,
+               CAST(f.registered_on AS VARCHAR) AS registered_on,
+               coalesce(f.legal_rep_name, '') AS legal_rep_name,
+               coalesce(f.contact_phone, '') AS contact_phone,
+               coalesce(f.clerk_name, '') AS clerk_name, coalesce(f.clerk_phone, '') AS clerk_phone,
+               coalesce(f.bank_name, '') AS bank_name,
+               CASE WHEN f.bank_account IS NOT NULL THEN 'bank'
+                    WHEN f.si_account IS NOT NULL THEN 'si' ELSE '' END AS account_kind,
+               coalesce(a.sealed, '') AS account_sealed, coalesce(a.digest, '') AS account_digest,
+               coalesce(a.masked, '') AS account_masked,
+               CAST(f.restructured_on AS VARCHAR) AS restructured_on,
+               coalesce(f.restructure_kind, '') AS restructure_kind"""
+
+
 def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
              source: FeedSource, policy: PolicySet) -> dict[str, int]:
     """Create ``rows`` and ``units`` in DuckDB, ready to stage; raise on anything malformed."""
@@ -280,22 +301,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
             f"无法按政策文件计算绿色通道（{error}）；请让筛查结果带上 priority 列",
             f"cannot compute priority from the policy file ({error}); have the screening "
             "result carry a priority column") from None
-    con.execute("""
+    con.execute(f"""
         CREATE TEMP TABLE units AS
-        SELECT row_number() OVER (ORDER BY f.uscc) - 1 AS seq, f.uscc,
-               coalesce(f.name, '') AS name, coalesce(f.unit_type, '') AS unit_type, f.region_code, coalesce(f.industry_code, '') AS industry_code, s.size,
-               coalesce(f.is_labour_dispatch, false) AS is_labour_dispatch,
-               CAST(f.registered_on AS VARCHAR) AS registered_on,
-               coalesce(f.legal_rep_name, '') AS legal_rep_name,
-               coalesce(f.contact_phone, '') AS contact_phone,
-               coalesce(f.clerk_name, '') AS clerk_name, coalesce(f.clerk_phone, '') AS clerk_phone,
-               coalesce(f.bank_name, '') AS bank_name,
-               CASE WHEN f.bank_account IS NOT NULL THEN 'bank'
-                    WHEN f.si_account IS NOT NULL THEN 'si' ELSE '' END AS account_kind,
-               coalesce(a.sealed, '') AS account_sealed, coalesce(a.digest, '') AS account_digest,
-               coalesce(a.masked, '') AS account_masked,
-               CAST(f.restructured_on AS VARCHAR) AS restructured_on,
-               coalesce(f.restructure_kind, '') AS restructure_kind
+        SELECT row_number() OVER (ORDER BY f.uscc) - 1 AS seq, {unit_row_sql("s.size")}
         FROM (SELECT *, wg_seal_account(coalesce(bank_account, si_account), uscc) AS a
               FROM unit_facts) f
              JOIN (SELECT uscc, min(size) AS size FROM result GROUP BY uscc) s USING (uscc)

@@ -309,21 +309,7 @@ def _prepare_units(con: duckdb.DuckDBPyConnection, source: FeedSource) -> None:
                 "NULL::VARCHAR AS restructure_kind) g USING (uscc)")
     con.execute(f"""
         CREATE TEMP TABLE units AS
-        SELECT row_number() OVER (ORDER BY f.uscc) - 1 AS seq, f.uscc,
-               coalesce(f.name, '') AS name, coalesce(f.unit_type, '') AS unit_type,
-               f.region_code, coalesce(f.industry_code, '') AS industry_code, '' AS size,
-               coalesce(f.is_labour_dispatch, false) AS is_labour_dispatch,
-               CAST(f.registered_on AS VARCHAR) AS registered_on,
-               coalesce(f.legal_rep_name, '') AS legal_rep_name,
-               coalesce(f.contact_phone, '') AS contact_phone,
-               coalesce(f.clerk_name, '') AS clerk_name, coalesce(f.clerk_phone, '') AS clerk_phone,
-               coalesce(f.bank_name, '') AS bank_name,
-               CASE WHEN f.bank_account IS NOT NULL THEN 'bank'
-                    WHEN f.si_account IS NOT NULL THEN 'si' ELSE '' END AS account_kind,
-               coalesce(a.sealed, '') AS account_sealed, coalesce(a.digest, '') AS account_digest,
-               coalesce(a.masked, '') AS account_masked,
-               CAST(f.restructured_on AS VARCHAR) AS restructured_on,
-               coalesce(f.restructure_kind, '') AS restructure_kind
+        SELECT row_number() OVER (ORDER BY f.uscc) - 1 AS seq, {loading.unit_row_sql("''")}
         FROM (SELECT u.*, g.restructured_on, g.restructure_kind,
                      wg_seal_account(coalesce(u.bank_account, u.si_account), u.uscc) AS a
               FROM units u {registry}
