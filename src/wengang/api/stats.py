@@ -8,13 +8,11 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from wengang.accounts.models import Role
-from wengang.core.regions import is_known_region
 from wengang.stats import kpis
+from wengang.stats.views import region_scope
 from wengang.web.access import CONSOLE_ROLES
 
 from .auth import allow, user_of
-from .errors import NotFound
 from .models import Scope
 from .schemas import ERRORS
 
@@ -73,26 +71,11 @@ class KpisOut(Schema):
     pipeline: list[StateRow]
 
 
-def _scope(request: HttpRequest, asked: str | None) -> str | None:
-    """As the dashboards (``stats.views.scope_for``): a region the user covers, else the
-    user's own; everything only for an admin without a region; anyone else without one: 404."""
-    user = user_of(request)
-    if asked:
-        if not (is_known_region(asked) and user.covers_region(asked)):
-            raise NotFound("行政区划", "region")
-        return asked
-    if user.region_code:
-        return user.region_code
-    if user.role == Role.ADMIN:
-        return None
-    raise NotFound("行政区划", "region")
-
-
 @router.get("/stats/kpis", response={200: KpisOut, **ERRORS}, operation_id="get_kpis",
             summary="The dashboards' key figures for your region (or a region inside it)")
 @allow(*CONSOLE_ROLES, scope=Scope.STATS_READ)
 def get_kpis(request: HttpRequest, filters: Query[KpiFilters]):
-    scope = _scope(request, filters.region)
+    scope = region_scope(user_of(request), filters.region)
     version = kpis.version()
 
     def figure(name: str):

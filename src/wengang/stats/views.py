@@ -45,13 +45,17 @@ PDF = "application/pdf"
 
 
 def scope_for(request: HttpRequest) -> str | None:
-    """The region the page counts: ``?region=`` if the user covers it, else the user's own.
+    """The region the page counts (``region_scope`` of the user and ``?region=``)."""
+    return region_scope(request.user, request.GET.get("region", ""))
+
+
+def region_scope(user: User, asked: str | None) -> str | None:
+    """The region counted: ``asked`` if the user covers it, else the user's own.
 
     ``None`` (everything) only for an admin without a region; anyone else without one sees
-    nothing (404) — a missing setting must never widen a view.
+    nothing (404) — a missing setting must never widen a view. The API asks the same.
     """
-    user: User = request.user
-    asked = request.GET.get("region", "").strip()
+    asked = (asked or "").strip()
     if asked:
         if not (is_known_region(asked) and user.covers_region(asked)):
             raise Http404("region")
