@@ -20,12 +20,7 @@ from wengang.cases.models import Channel
 from wengang.core.money import fen_to_yuan
 from wengang.payments import services
 from wengang.payments.models import AccountChange, Receivable, WriteOffProposal
-from wengang.web.payments import (
-    PAYMENT_VIEWERS,
-    _account_changes,
-    _proposals,
-    _receivables,
-)
+from wengang.web.payments import PAYMENT_VIEWERS
 
 from .auth import allow, user_of
 from .errors import NotFound
@@ -173,9 +168,19 @@ def _proposal(proposal: WriteOffProposal) -> dict:
             "decision_note": proposal.decision_note}
 
 
+def _account_changes(user):
+    return AccountChange.objects.visible_to(user).select_related("unit", "requested_by", "decided_by")
+
+
+def _proposals(user):
+    return WriteOffProposal.objects.visible_to(user).select_related(
+        "receivable__unit", "receivable__person", "proposed_by", "decided_by")
+
+
 def _listed_receivables(request: HttpRequest):
     pending = Q(write_off_proposals__status=WriteOffProposal.Status.PENDING)
-    return _receivables(user_of(request)).annotate(
+    return Receivable.objects.visible_to(user_of(request)).select_related(
+        "unit", "person", "case").annotate(
         open_proposal=Count("write_off_proposals", filter=pending))
 
 

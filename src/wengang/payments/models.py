@@ -387,6 +387,12 @@ class ReturnFile(models.Model):
 
 # --- account changes -----------------------------------------------------------------------
 
+class AccountChangeQuerySet(RegionScopedQuerySet):
+    """Account changes of the units of a user's region (staff only)."""
+
+    region_field = "unit__region_code"
+
+
 class AccountChange(ReceivingAccount):
     """A unit's request to be paid into another account, verified before any payment uses it.
 
@@ -418,6 +424,8 @@ class AccountChange(ReceivingAccount):
                                    related_name="+")
     decision_note = models.CharField(_("核实意见"), max_length=200, blank=True)
 
+    objects = AccountChangeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("收款账户变更")
         verbose_name_plural = _("收款账户变更")
@@ -439,6 +447,12 @@ class AccountChange(ReceivingAccount):
 
 
 # --- receivables ---------------------------------------------------------------------------
+
+class ReceivableQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ReceivableQuerySet":
+        """By the case's scope: a unit's or a person's (training subsidy) receivable alike."""
+        return self.filter(case__in=Case.objects.visible_to(user))
+
 
 class Receivable(models.Model):
     """Money a unit or a person must pay back (追回): an improper or reversed refund or subsidy
@@ -473,6 +487,8 @@ class Receivable(models.Model):
     settled_fen = models.BigIntegerField(_("已结清（分）"), default=0,
                                          help_text=_("还款、抵扣与核销之和。"))
     earmarked_fen = models.BigIntegerField(_("待抵扣（分）"), default=0)
+
+    objects = ReceivableQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("应追回款")
@@ -542,6 +558,12 @@ class ReceivableEntry(models.Model):
         return f"{self.get_kind_display()} {self.amount_fen} 分"
 
 
+class WriteOffProposalQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "WriteOffProposalQuerySet":
+        """By the scope of the receivable's case (``ReceivableQuerySet.visible_to``)."""
+        return self.filter(receivable__case__in=Case.objects.visible_to(user))
+
+
 class WriteOffProposal(models.Model):
     """An officer's proposal to write off (part of) what a receivable still owes (核销申请).
 
@@ -572,6 +594,8 @@ class WriteOffProposal(models.Model):
     entry = models.OneToOneField(ReceivableEntry, verbose_name=_("核销记录"),
                                  on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="proposal")
+
+    objects = WriteOffProposalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("核销申请")

@@ -325,9 +325,8 @@ def failed_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 def _account_changes(user: User) -> QuerySet:
-    return in_region_of(user, AccountChange.objects.select_related("unit", "requested_by",
-                                                                   "decided_by"),
-                        "unit__region_code")
+    return AccountChange.objects.visible_to(user).select_related("unit", "requested_by",
+                                                                 "decided_by")
 
 
 @staff_only(*PAYMENT_VIEWERS)
@@ -361,15 +360,12 @@ def decide_account_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _receivables(user: User) -> QuerySet:
-    # By the case's scope: a unit's or a person's (training subsidy) receivable alike.
-    return Receivable.objects.select_related("unit", "person", "case").filter(
-        case__in=Case.objects.visible_to(user))
+    return Receivable.objects.visible_to(user).select_related("unit", "person", "case")
 
 
 def _proposals(user: User) -> QuerySet:
-    return WriteOffProposal.objects.select_related(
-        "receivable__unit", "receivable__person", "proposed_by", "decided_by").filter(
-        receivable__case__in=Case.objects.visible_to(user))
+    return WriteOffProposal.objects.visible_to(user).select_related(
+        "receivable__unit", "receivable__person", "proposed_by", "decided_by")
 
 
 @staff_only(*PAYMENT_VIEWERS)
