@@ -14,6 +14,7 @@ from tests.screening.builder import Unit, write_feeds
 from wengang.cli import main
 from wengang.policy import UnknownParameter
 from wengang.screening import InputError, OutputError, folder_source, screen
+from wengang.screening.inputs import sha256_file
 
 AS_OF = date(2020, 4, 15)
 PROGRAMS = ["inclusive-2020", "difficult-2020"]
@@ -207,3 +208,11 @@ def test_a_parquet_folder_screens_like_the_same_csv_folder(tmp_path):
     assert from_csv.count(b"\n") == 1 + 2 * 500
     assert _run(tmp_path / "parquet", tmp_path / "from-parquet.csv").read_bytes() == from_csv
     assert _run(tmp_path / "text", tmp_path / "from-text.csv").read_bytes() == from_csv
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 18) - 1, 1 << 18, (1 << 18) + 1, 3_000_017])
+def test_a_file_fingerprint_is_its_sha256_whatever_its_length(tmp_path, size):
+    # Lengths at and around the reader's buffer (256 KiB), empty, and several buffers long.
+    data = bytes((i * 7 + i // 251) % 256 for i in range(size))
+    (tmp_path / "f.bin").write_bytes(data)
+    assert sha256_file(tmp_path / "f.bin") == hashlib.sha256(data).hexdigest()
