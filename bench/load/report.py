@@ -1,5 +1,6 @@
 """Summarise one locust run (its ``--csv`` files) as Markdown: per endpoint, throughput and
-p50/p95/p99, with the machine's load and the CPU the server and locust used."""
+p50/p95/p99, with the machine's load and the CPU the server, PostgreSQL, Redis and locust used
+(in all, and per request: what bounds the rate when they share the machine's CPUs)."""
 
 import argparse
 import csv
@@ -19,7 +20,10 @@ def main() -> None:
     parser.add_argument("--load-before", required=True)
     parser.add_argument("--load-after", required=True)
     parser.add_argument("--server-cpu", type=float, required=True)
-    parser.add_argument("--locust-cpu", required=True)
+    parser.add_argument("--database-cpu", type=float, required=True,
+                        help="seconds of the PostgreSQL backends serving the load database")
+    parser.add_argument("--redis-cpu", type=float, required=True)
+    parser.add_argument("--locust-cpu", required=True, help="user and system seconds")
     args = parser.parse_args()
     stats = args.prefix.with_name(args.prefix.name + "_stats.csv")
     if not stats.exists():
@@ -27,11 +31,17 @@ def main() -> None:
     with stats.open() as handle:
         rows = list(csv.DictReader(handle))
     user, system = (float(x) for x in args.locust_cpu.split())
+    requests = sum(int(row["Request Count"]) for row in rows if row["Name"] != "Aggregated")
+    cpu = {"server": args.server_cpu, "PostgreSQL": args.database_cpu, "Redis": args.redis_cpu,
+           "locust": user + system}
     print(f"**{args.scenario}** — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.users} users, "
           f"{args.duration}, {args.workers} gunicorn workers; {os.cpu_count()} CPUs "
           f"({platform.processor() or platform.machine()}); load average before "
-          f"{args.load_before}, after {args.load_after}; server CPU {args.server_cpu:.0f} s, "
-          f"locust CPU {user + system:.0f} s\n")
+          f"{args.load_before}, after {args.load_after}\n")
+    # Locust's start-up (reading its CSV files) is in its figure: a few tenths of a second.
+    print("CPU seconds (ms per request): " + ", ".join(
+        f"{name} {seconds:.1f} s ({seconds * 1000 / max(requests, 1):.2f} ms)"
+        for name, seconds in cpu.items()) + f"; {requests:,} requests\n")
     print("| endpoint | requests | failures | req/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:

@@ -69,17 +69,31 @@ server_cpu() {  # user+sys seconds of our gunicorn (serve-prod's child) and its 
   ps -eo pid,ppid,cputimes,args | awk -v p="$(pgrep -P "$serve_prod" -f 'gunicorn wengang.wsgi')" \
     '$1 == p || $2 == p { s += $3 } END { print s + 0 }'
 }
+# PostgreSQL's share: the backends serving the load database (PostgreSQL names each process
+# after its database), and Redis's (sessions, cards); in clock ticks, read from /proc.
+database="${LOAD_DB##*/}"; database="${database%%\?*}"
+cpu_of() {  # user+sys seconds of the given processes
+  local ticks=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] && ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }'
+}
+database_cpu() { cpu_of $(pgrep -f "^postgres: .* $database ") ; }
+redis_cpu() { cpu_of $(pgrep -x redis-server); }
 stamp="$(date -u +%Y%m%dT%H%M%SZ)-$SCENARIO"
 out="$LOAD_DIR/results/$stamp"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-cpu_before="$(server_cpu)"
+cpu_before="$(server_cpu)"; database_before="$(database_cpu)"; redis_before="$(redis_cpu)"
 # shellcheck disable=SC2086
 /usr/bin/time -f "%U %S" -o "$out.locust-cpu" "$BIN/locust" -f bench/load/locustfile.py --headless \
   -H "http://127.0.0.1:$PORT" -u "$USERS" -r "${SPAWN_RATE:-$USERS}" -t "$DURATION" \
   --reset-stats --csv "$out" --only-summary --loglevel WARNING $CLASSES > "$out.log" 2>&1 || true
-cpu_after="$(server_cpu)"
+cpu_after="$(server_cpu)"; database_after="$(database_cpu)"; redis_after="$(redis_cpu)"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 "$BIN/python" bench/load/report.py "$out" --scenario "$SCENARIO" --users "$USERS" \
   --duration "$DURATION" --workers "$WENGANG_WORKERS" --load-before "$load_before" \
   --load-after "$load_after" --server-cpu "$(awk "BEGIN { print $cpu_after - $cpu_before }")" \
-  --locust-cpu "$(cat "$out.locust-cpu" | tail -1)" | tee "$out.md"
+  --database-cpu "$(awk "BEGIN { print $database_after - $database_before }")" \
+  --redis-cpu "$(awk "BEGIN { print $redis_after - $redis_before }")" \
+  --locust-cpu "$(tail -1 "$out.locust-cpu")" | tee "$out.md"

@@ -207,7 +207,7 @@ if not DEBUG:
 # transaction in PostgreSQL (the session is renewed on every request: the idle timeout).
 # Logging out still ends a session at once; a Redis restart logs everyone out.
 if WENGANG_REDIS_URL := os.environ.get("WENGANG_REDIS_URL", ""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "wengang.web.redis_cache.RedisCache",
                           "LOCATION": WENGANG_REDIS_URL, "KEY_PREFIX": "wengang"}}
     SESSION_ENGINE = "wengang.web.sessions"  # Django's cache sessions, renewed by one EXPIRE
 # PostgreSQL connections: WENGANG_DB_POOL=N gives each worker process a psycopg pool of up to N
