@@ -51,6 +51,15 @@ def test_the_same_batch_gives_the_same_bytes():
     (("WG000000010000002", "WG000000010000001"), "duplicate EndToEndId"),
     (('Ccy="CNY">1.00', 'Ccy="USD">1.00'), "currency must be CNY"),
     (("</Document>", ""), "not well-formed"),
+    (("<EndToEndId>WG000000010000002</EndToEndId>", "<EndToEndId></EndToEndId>"),
+     "bad EndToEndId"),
+    (('<InstdAmt Ccy="CNY">2500.50</InstdAmt>', '<InstdAmt Ccy="CNY">2500.5</InstdAmt>'),
+     "bad amount"),
+    (("<Cdtr><Nm>单位2 &amp; &lt;分公司&gt;</Nm></Cdtr>", "<Cdtr><Nm> </Nm></Cdtr>"),
+     "payee name missing"),
+    (("<Id>6222000000000003</Id>", "<Id></Id>"), "payee account missing"),
+    (("<CdtrAcct><Id><Othr><Id>6222000000000001</Id></Othr></Id></CdtrAcct>", ""),
+     "payee account missing"),
 ])
 def test_pain001_checks_catch_each_broken_rule(change, problem):
     data = bankfiles.write_pain001(a_file(100, 250_050, 1)).decode()

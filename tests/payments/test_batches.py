@@ -6,10 +6,10 @@ import hashlib
 import pytest
 from django.db import IntegrityError, transaction
 
-from wengang.cases.errors import NothingToDo, OutsideRegion, WrongRole
+from wengang.cases.errors import FieldKeyError, NothingToDo, OutsideRegion, WrongRole
 from wengang.cases.models import Case, CaseEvent, State
-from wengang.payments import bankfiles, services
-from wengang.payments.errors import BatchStateError, BudgetExceeded, BudgetMissing
+from wengang.payments import bankfiles, batches, services
+from wengang.payments.errors import BankFileInvalid, BatchStateError, BudgetExceeded, BudgetMissing
 from wengang.payments.models import Budget, PayingAccount, Payment, PaymentBatch
 
 from .world import CITY, COUNTY, OTHER_COUNTY, PROGRAM
@@ -138,6 +138,42 @@ def test_export_writes_checked_files_and_records_their_fingerprints(exported):
     assert (export.count, export.total_fen) == (3, 350_051)
     assert set(batch.payments.values_list("status", flat=True)) == {Payment.Status.EXPORTED}
     assert "6222000011112222" in csv.decode()  # the bank needs the number itself
+
+
+def approved_batch(people, make_case) -> PaymentBatch:
+    for fen in (100_000, 250_050):
+        make_case(amount_fen=fen)
+    batch = build(people).batches[0]
+    return services.approve_batch(batch, actor=people.finance)
+
+
+def test_a_first_export_whose_file_breaks_a_rule_changes_nothing(people, fund, make_case,
+                                                                  tmp_path, monkeypatch):
+    """The payments are marked exported while the files are checked (beside each other): a
+    file that fails its check takes that back."""
+    batch = approved_batch(people, make_case)
+    monkeypatch.setattr(bankfiles, "check_pain001", lambda data: ["CtrlSum 不符 / CtrlSum differs"])
+    with pytest.raises(BankFileInvalid) as refused:
+        services.export_batch(batch, actor=people.agency, out_dir=tmp_path)
+    assert refused.value.problems == ["CtrlSum 不符 / CtrlSum differs"]
+    assert PaymentBatch.objects.get(pk=batch.pk).status == PaymentBatch.Status.APPROVED
+    assert set(batch.payments.values_list("status", flat=True)) == {Payment.Status.PENDING}
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_error_while_building_the_files_changes_nothing(people, fund, make_case, tmp_path,
+                                                            monkeypatch):
+    batch = approved_batch(people, make_case)
+
+    def unopenable(sealed, *, owner):
+        raise FieldKeyError("密钥不在密钥环中", "the key is not in the keyring")
+
+    monkeypatch.setattr(batches, "open_account", unopenable)
+    with pytest.raises(FieldKeyError):
+        services.export_batch(batch, actor=people.agency, out_dir=tmp_path)
+    assert PaymentBatch.objects.get(pk=batch.pk).status == PaymentBatch.Status.APPROVED
+    assert set(batch.payments.values_list("status", flat=True)) == {Payment.Status.PENDING}
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_re_export_is_byte_identical(people, exported, tmp_path):

@@ -46,6 +46,20 @@ def test_a_return_file_pays_and_fails_payments_and_posts_the_ledger(people, fund
     assert PaymentBatch.objects.get(pk=batch.pk).status == PaymentBatch.Status.RECONCILED
 
 
+def test_each_case_records_the_state_it_left_and_its_own_reason(people, exported):
+    batch, cases, _ = exported
+    rows = outcome_rows(batch, failed={cases[0].pk: "收款账号不存在", cases[2].pk: "户名与账号不符"})
+    services.apply_return(pain002_return(batch, rows), name="return", actor=people.agency)
+    events = [CaseEvent.objects.filter(case=c).order_by("pk").last() for c in cases]
+    assert [(e.state_before, e.state_after) for e in events] == [
+        (State.IN_PAYMENT, State.PAYMENT_FAILED), (State.IN_PAYMENT, State.PAID),
+        (State.IN_PAYMENT, State.PAYMENT_FAILED)]
+    assert "收款账号不存在" in events[0].reason and "户名与账号不符" not in events[0].reason
+    assert "户名与账号不符" in events[2].reason
+    assert events[1].reason == "银行回单确认到账"
+    assert [Case.objects.get(pk=c.pk).version for c in cases] == [c.version + 2 for c in cases]
+
+
 def test_the_same_file_applied_twice_changes_nothing_the_second_time(people, exported):
     batch, _, _ = exported
     data = csv_return(batch, outcome_rows(batch))
