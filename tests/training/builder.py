@@ -60,7 +60,7 @@ def write_training_feeds(folder: Path, case: dict) -> Path:
         "resident_id": person_id(t["id"]), "name": f"学员{t['id']}", "phone": "13700137000",
         "region_code": t.get("region_code", REGION), "insured": str(t.get("insured", True)).lower(),
         "insured_months": str(t.get("insured_months", 36)),
-        "si_card_account": "6214830791234567"} for t in trainees])
+        "si_card_account": t.get("account", "6214830791234567")} for t in trainees])
     if "courses" in case:
         write_feed(folder / "course_completions.csv", [{
             "resident_id": person_id(c.get("person", "A")), "platform": c.get("platform", "平台甲"),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.test import Client
 
 from tests.payments.returns import csv_return, outcome_rows
 from wengang.accounts.models import Role, User
@@ -131,6 +132,10 @@ def test_a_trainee_is_paid_from_certificate_to_bank_return(tmp_path, people):
         publicity = open_publicity(actor=people.agency, region_code=CITY, program=CERT)
     listing = PublicityListing.objects.get(batch=publicity, case=case)
     assert (listing.name, listing.code, listing.amount_fen) == ("学*A", "", 350_000)
+    with clock.frozen(publicity.start_on):  # the public objection page shows the listed row
+        page = Client().get(f"/publicity/{case.pk}/objection/")
+    assert page.status_code == 200 and "学*A · " in page.content.decode()
+    assert "学员A" not in page.content.decode() and "（）" not in page.content.decode()
 
     with clock.frozen(publicity.end_on + timedelta(days=1)):
         assert close_publicity(publicity, actor=people.agency) == 2
@@ -159,6 +164,20 @@ def test_a_trainee_is_paid_from_certificate_to_bank_return(tmp_path, people):
             amount_fen=50_000, reason="证书被注销", due_on=date(2024, 12, 31))
     assert (receivable.person_id, receivable.unit_id, receivable.debtor_name_masked) \
         == (person.pk, None, "学*A")
+
+    # The API lists a person's payment and receivable as the console does: no USCC, name masked.
+    api = Client()
+    api.force_login(people.agency)
+    payments = api.get(f"/api/payments/batches/{built.pk}").json()["payments"]
+    assert {(p["uscc"], p["unit_name"]) for p in payments} == {("", "学*A"), ("", "学*B")}
+    (listed,) = api.get("/api/payments/receivables").json()["items"]
+    assert (listed["id"], listed["uscc"], listed["unit_name"]) == (receivable.pk, "", "学*A")
+    proposal = api.post(f"/api/payments/receivables/{receivable.pk}/write-off-proposals",
+                        {"amount_fen": 50_000, "reason": "学员已去世，无法追回"},
+                        content_type="application/json")
+    assert proposal.status_code == 200, proposal.content
+    assert (proposal.json()["uscc"], proposal.json()["unit_name"]) == ("", "学*A")
+    assert "学员A" not in api.get("/api/payments/receivables").content.decode()
 
     # The refund statistics leave training money out (another fund); a refund still counts.
     unit = Unit.objects.create(uscc=unit_uscc("U9"), name="单位U9", unit_type="enterprise",

@@ -5,8 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from wengang.accounts.models import Role, User
-from wengang.cases.models import Case, CaseEvent, CommitmentText, State, Unit
+from wengang.cases.models import Case, CaseEvent, State, Unit
 from wengang.outreach.models import Notice
 from wengang.zones.envelope import INWARD, OUTWARD, decode, open_field
 from wengang.zones.keys import direction_keys
@@ -14,65 +13,10 @@ from wengang.zones.models import OutboundMessage, Submission
 from wengang.zones.transfer import export, import_
 
 from .conftest import deliver
-from .world import OWN_USCC, PUBLISHED_USCC
+from .payloads import OWN, PUBLISHED, case_payload, event_payload, letters_payload
+from .world import OWN_USCC
 
 pytestmark = pytest.mark.django_db
-
-OWN, PUBLISHED = 501, 502
-
-
-def _case(pk: int, uscc: str, name: str, state: str, *, version: int = 1,
-          events: list[dict] | None = None, **fields) -> dict:
-    case = {"id": pk, "program": "inclusive-2020", "program_kind": "inclusive",
-            "refund_year": 2020, "state": state, "route": "application", "size": "small",
-            "priority": False, "eligible": True, "amount_fen": 1_000_000, "insured": 25,
-            "layoff_rate": "0.0000", "failed": "", "version": version,
-            "explanation": "符合条件：2019年实缴失业保险费 10,000.00 元 × 返还比例 100% = 10,000.00 元",
-            "state_changed_at": "2020-04-20T09:00:00+08:00", "apply_by": "2020-05-29",
-            "remind_on": None, "reminded_on": None, "approved_on": None, "payable_on": None,
-            "closed_reason": "", "held_from": "", "hold_kind": "",
-            "created_at": "2020-04-20T09:00:00+08:00", "updated_at": "2020-04-20T09:00:00+08:00",
-            "account_kind": "bank", "account_masked": "6222****2222", "opened_by_run_id": 1,
-            "screening_run_id": 1,
-            "unit": {"uscc": uscc, "name": name, "unit_type": "enterprise",
-                     "region_code": "360102", "size": "small", "contact_phone": "13800138000",
-                     "account_kind": "bank", "account_masked": "6222****2222"},
-            "events": events or [_event(pk * 10, "opened", "", state)]}
-    return {**case, **fields}
-
-
-def _event(pk: int, action: str, before: str, after: str) -> dict:
-    return {"id": pk, "at": "2020-04-20T09:00:00+08:00", "action": action, "state_before": before,
-            "state_after": after, "reason": "", "channel": "system", "amount_before_fen": None,
-            "amount_after_fen": None, "actor_label": ""}
-
-
-def _letters() -> dict:
-    text = CommitmentText.objects.get(version="2020-1")
-    return {"texts": [{"version": text.version, "title": text.title, "text": text.text,
-                       "sha256": text.sha256, "valid_from": text.valid_from.isoformat(),
-                       "program": text.program}]}
-
-
-@pytest.fixture
-def mirrored(internet, db) -> Client:
-    """The internet copy after the intranet's first export; the enterprise logged in."""
-    deliver(internet, OUTWARD, 1, "commitment_texts", _letters())
-    deliver(internet, OUTWARD, 2, "cases", {"cases": [
-        _case(OWN, OWN_USCC, "南昌测试机械有限公司", State.AWAITING_APPLICATION),
-        _case(PUBLISHED, PUBLISHED_USCC, "南昌公示电子有限公司", State.IN_PUBLICITY,
-              route="automatic", approved_on="2020-04-20")]})
-    deliver(internet, OUTWARD, 3, "publicity", {
-        "id": 77, "region_code": "360100", "program": "inclusive-2020", "start_on": "2020-04-29",
-        "end_on": "2020-05-08", "workdays": 5, "opened_at": "2020-04-28T09:00:00+08:00",
-        "status": "open", "closed_at": None, "cases": [PUBLISHED],
-        "listing": [[PUBLISHED, "南昌公示电子有限公司", PUBLISHED_USCC, "inclusive-2020", 1_000_000]]})
-    assert import_().applied == [1, 2, 3]
-    client = Client()
-    client.force_login(User.objects.create_user(OWN_USCC, password=None, role=Role.ENTERPRISE,
-                                                region_code="360102", uscc=OWN_USCC))
-    return client
-
 
 def test_the_copy_holds_what_the_portal_shows(mirrored):
     case = Case.objects.select_related("unit").get(pk=OWN)
@@ -113,11 +57,11 @@ def test_a_confirmation_waits_for_the_intranet_and_changes_no_case(mirrored, int
     # The intranet's answer, then its case update: accepted, and the case moved on.
     deliver(internet, OUTWARD, 4, "submission_result", {
         "submission": submission.pk, "status": "accepted", "reason": "已确认并签署承诺书，请等待部门联审。"})
-    deliver(internet, OUTWARD, 5, "cases", {"cases": [_case(
+    deliver(internet, OUTWARD, 5, "cases", {"cases": [case_payload(
         OWN, OWN_USCC, "南昌测试机械有限公司", State.IN_REVIEW, version=3,
-        events=[_event(OWN * 10, "opened", "", "awaiting_application"),
-                _event(OWN * 10 + 1, "applied", "awaiting_application", "applied"),
-                _event(OWN * 10 + 2, "review_started", "applied", "in_review")])]})
+        events=[event_payload(OWN * 10, "opened", "", "awaiting_application"),
+                event_payload(OWN * 10 + 1, "applied", "awaiting_application", "applied"),
+                event_payload(OWN * 10 + 2, "review_started", "applied", "in_review")])]})
     assert import_().applied == [4, 5]
     submission.refresh_from_db()
     assert submission.status == "accepted"
@@ -143,7 +87,7 @@ def test_a_refused_confirmation_is_shown_and_may_be_submitted_again(mirrored, in
 
 def test_an_outward_replay_or_a_message_for_an_unknown_case_changes_nothing(mirrored, internet):
     before = list(Case.objects.order_by("pk").values_list("pk", "state", "version"))
-    deliver(internet, OUTWARD, 2, "cases", {"cases": [_case(
+    deliver(internet, OUTWARD, 2, "cases", {"cases": [case_payload(
         OWN, OWN_USCC, "南昌测试机械有限公司", State.REJECTED, version=9, closed_reason="agency_rejected")]})
     deliver(internet, OUTWARD, 5, "notices", {"notices": [{
         "id": 1, "uscc": OWN_USCC, "case": 999, "event": None, "topic": "eligible_application",
@@ -154,7 +98,7 @@ def test_an_outward_replay_or_a_message_for_an_unknown_case_changes_nothing(mirr
     summary = import_()
     assert "重放" in summary.quarantined[0][1] and summary.waiting_for == (4, 4)
     assert list(Case.objects.order_by("pk").values_list("pk", "state", "version")) == before
-    deliver(internet, OUTWARD, 4, "commitment_texts", _letters())
+    deliver(internet, OUTWARD, 4, "commitment_texts", letters_payload())
     summary = import_()
     assert summary.applied == [4] and "外网没有案件 [999]" in summary.refused[0][1]
     assert not Notice.objects.exists()

@@ -114,8 +114,8 @@ def _batch(batch: PaymentBatch) -> dict:
 
 def _payment(payment: Payment) -> dict:
     return {"sequence": payment.sequence, "end_to_end_id": payment.end_to_end_id,
-            "case_id": payment.case_id, "uscc": payment.unit.uscc,
-            "unit_name": payment.unit.name, "account_masked": payment.account_masked,
+            "case_id": payment.case_id, "uscc": payment.unit.uscc if payment.unit_id else "",
+            "unit_name": payment.payee_name_masked, "account_masked": payment.account_masked,
             "gross_fen": payment.gross_fen, "offset_fen": payment.offset_fen,
             "amount_fen": payment.amount_fen, "amount_yuan": fen_to_yuan(payment.amount_fen),
             "status": payment.status, "failure_code": payment.failure_code,
@@ -148,7 +148,7 @@ def list_payment_batches(request: HttpRequest, paging: Query[PageIn]):
 @allow(*PAYMENT_VIEWERS, scope=Scope.PAYMENTS_READ)
 def get_payment_batch(request: HttpRequest, batch_id: ObjectId):
     batch = _batch_for(request, batch_id)
-    payments = batch.payments.select_related("unit").order_by("sequence")
+    payments = batch.payments.select_related("unit", "person").order_by("sequence")
     return {**_batch(batch), "payments": [_payment(p) for p in payments]}
 
 

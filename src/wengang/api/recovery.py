@@ -135,9 +135,11 @@ def _name(user) -> str | None:
 
 
 def _change(change: AccountChange) -> dict:
-    return {"id": change.pk, "uscc": change.unit.uscc, "unit_name": change.unit.name,
+    # A person's change (training subsidy): no USCC, the name masked as in every list.
+    return {"id": change.pk, "uscc": change.unit.uscc if change.unit_id else "",
+            "unit_name": change.payee_name_masked,
             "account_masked": change.account_masked, "bank_name": change.bank_name,
-            "holder_name": change.holder_name, "status": change.status,
+            "holder_name": change.holder_name_masked, "status": change.status,
             "status_label": str(change.get_status_display()),
             "requested_at": change.requested_at, "requested_by": change.requested_by.username,
             "channel": change.channel, "verifiable_from": change.verifiable_from,
@@ -146,7 +148,9 @@ def _change(change: AccountChange) -> dict:
 
 
 def _receivable(receivable: Receivable) -> dict:
-    return {"id": receivable.pk, "uscc": receivable.unit.uscc, "unit_name": receivable.unit.name,
+    # A person's receivable (training subsidy): no USCC, the name masked as in every list.
+    return {"id": receivable.pk, "uscc": receivable.unit.uscc if receivable.unit_id else "",
+            "unit_name": receivable.debtor_name_masked,
             "case_id": receivable.case_id, "source": receivable.source,
             "source_label": str(receivable.get_source_display()), "reason": receivable.reason,
             "amount_fen": receivable.amount_fen, "settled_fen": receivable.settled_fen,
@@ -158,9 +162,10 @@ def _receivable(receivable: Receivable) -> dict:
 
 
 def _proposal(proposal: WriteOffProposal) -> dict:
-    unit = proposal.receivable.unit
-    return {"id": proposal.pk, "receivable_id": proposal.receivable_id, "uscc": unit.uscc,
-            "unit_name": unit.name, "amount_fen": proposal.amount_fen,
+    receivable = proposal.receivable
+    return {"id": proposal.pk, "receivable_id": proposal.receivable_id,
+            "uscc": receivable.unit.uscc if receivable.unit_id else "",
+            "unit_name": receivable.debtor_name_masked, "amount_fen": proposal.amount_fen,
             "amount_yuan": fen_to_yuan(proposal.amount_fen), "reason": proposal.reason,
             "status": proposal.status, "status_label": str(proposal.get_status_display()),
             "proposed_at": proposal.proposed_at, "proposed_by": proposal.proposed_by.username,
@@ -169,7 +174,8 @@ def _proposal(proposal: WriteOffProposal) -> dict:
 
 
 def _account_changes(user):
-    return AccountChange.objects.visible_to(user).select_related("unit", "requested_by", "decided_by")
+    return AccountChange.objects.visible_to(user).select_related("unit", "person", "requested_by",
+                                                                 "decided_by")
 
 
 def _proposals(user):

@@ -165,6 +165,7 @@ def load_persons(result, feeds_dir, snapshot_id, store_dir, force, actor_name) -
         ("新增明细的案件 / cases with new items", summary.updated),
         ("新增补贴明细 / items added", summary.items_added),
         ("已有的明细 / items already claimed", summary.items_known),
+        ("改用新社保卡账户的案件 / cases moved to a new card account", summary.accounts_changed),
         ("已审核案件待复核 / approved cases flagged", summary.flagged)))
 
 

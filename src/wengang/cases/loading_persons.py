@@ -21,7 +21,12 @@ number, and one transaction moves the rows set-based (no per-row ORM objects):
    amount before and after); a case already approved, paid or closed is never touched — a
    ``RescreenFlag`` asks a person to look at the new items instead;
 5. every case that gained items gets amount = the sum of its items and its explanation = the
-   items' explanations, one a line.
+   items' explanations, one a line;
+6. a person whose card account changed in the trainees feed has it on every open,
+   never-approved case (event ``account_changed``, the masked accounts before and after), as
+   the unit loader moves a unit's account; an approved case's account is frozen (it changes only
+   by a verified account change of ``payments.account_changes``, which the next batch uses),
+   and a feed without an account never erases one.
 
 Ineligible rows are counted, not stored: nothing is owed, and no person's ID enters the
 database for them.
@@ -47,6 +52,7 @@ from . import loading_sql as sql
 from .errors import InputsChanged, ResultError, RunRecordError
 from .models import (
     UNAPPROVED_OPEN_STATES,
+    Action,
     Case,
     CaseEvent,
     Channel,
@@ -70,8 +76,8 @@ PERSON_FEEDS = ("trainees", "course_completions", "certificates", "units", "regi
 and the units paid for 以工代训 (with their registry rows, as the unit loader reads them)."""
 
 STAGE_PEOPLE, STAGE_ITEMS = "wg_lp_people", "wg_lp_items"
-NEW_ITEMS, TOUCHED = "wg_lp_new", "wg_lp_touched"
-_TABLES = (STAGE_PEOPLE, STAGE_ITEMS, NEW_ITEMS, TOUCHED)
+NEW_ITEMS, TOUCHED, ACCOUNTS = "wg_lp_new", "wg_lp_touched", "wg_lp_accounts"
+_TABLES = (STAGE_PEOPLE, STAGE_ITEMS, NEW_ITEMS, TOUCHED, ACCOUNTS)
 
 PEOPLE_COLUMNS = ("resident_id_digest", "resident_id_sealed", "resident_id_masked", "name",
                   "phone", "region_code", "insured", "insured_months", "account_kind",
@@ -110,6 +116,8 @@ class PersonLoadSummary:
     items_deferred: int = 0
     """New items of a case already approved, paid or closed: flagged, not added."""
     flagged: int = 0
+    accounts_changed: int = 0
+    """Never-approved cases moved to their person's new card account."""
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -338,6 +346,8 @@ def _create_tables(cursor) -> None:
     sql.create_stage_tables(cursor)  # the unit loader's, for units paid for 以工代训
     cursor.execute(f"CREATE TEMPORARY TABLE {STAGE_PEOPLE} ({people})")
     cursor.execute(f"CREATE TEMPORARY TABLE {STAGE_ITEMS} ({items})")
+    cursor.execute(f"CREATE TEMPORARY TABLE {ACCOUNTS} (case_id bigint PRIMARY KEY, "
+                   f"digest {sql._column_type(Person, 'resident_id_digest')})")
 
 
 def _drop_tables(cursor) -> None:
@@ -367,6 +377,45 @@ def _update_people_sql() -> str:
             updated_at = %s
         FROM {STAGE_PEOPLE} s WHERE {person}.resident_id_digest = s.resident_id_digest
           AND ({differs})"""
+
+
+def _account_cases_sql() -> str:
+    """Collect (and on PostgreSQL lock) the open, never-approved cases of persons whose staged
+    card account is new: read before the persons are updated, while the old one is on record."""
+    t = _t()
+    states = ", ".join(f"'{s}'" for s in sorted(UNAPPROVED_OPEN_STATES))
+    lock = " FOR UPDATE OF c" if sql.vendor() == "postgresql" else ""
+    return f"""
+        INSERT INTO {ACCOUNTS} (case_id, digest)
+        SELECT c.id, s.resident_id_digest
+        FROM {t['case']} c JOIN {t['person']} p ON p.id = c.person_id
+             JOIN {STAGE_PEOPLE} s ON s.resident_id_digest = p.resident_id_digest
+        WHERE s.account_digest <> '' AND s.account_digest <> p.account_digest
+          AND c.account_digest <> s.account_digest
+          AND c.approved_on IS NULL AND c.state IN ({states}){lock}"""
+
+
+def _account_events_sql() -> str:
+    t = _t()
+    data = sql._json([("account_before", "c.account_masked", False),
+                      ("account_after", "s.account_masked", False)])
+    return f"""
+        INSERT INTO {t['event']} (case_id, at, actor_id, actor_label, action, state_before,
+            state_after, reason, channel, request_id, run_id, data)
+        SELECT c.id, %s, %s, %s, '{Action.ACCOUNT_CHANGED}', c.state, c.state,
+            '重新筛查：社会保障卡账户变化（' || c.account_masked || ' → ' || s.account_masked || '）',
+            '{Channel.SYSTEM}', %s, %s, {data}
+        FROM {ACCOUNTS} x JOIN {t['case']} c ON c.id = x.case_id
+             JOIN {STAGE_PEOPLE} s ON s.resident_id_digest = x.digest"""
+
+
+def _account_update_sql() -> str:
+    case = _t()["case"]
+    return f"""
+        UPDATE {case} SET {", ".join(f"{c} = s.{c}" for c in sql._ACCOUNT_FIELDS)},
+            version = {case}.version + 1, updated_at = %s
+        FROM {ACCOUNTS} x, {STAGE_PEOPLE} s
+        WHERE {case}.id = x.case_id AND s.resident_id_digest = x.digest"""
 
 
 def _new_items_sql() -> str:
@@ -575,6 +624,10 @@ def _load_prepared(con, result_path: Path, record: dict, result_sha: str, record
             lap("stage")
 
             step("更新人员 / persons")
+            cursor.execute(_account_cases_sql())
+            cursor.execute(_account_events_sql(), [db_now, actor_id, label, request_id, run.pk])
+            cursor.execute(_account_update_sql(), [db_now])
+            summary.accounts_changed = cursor.rowcount
             cursor.execute(_insert_people_sql(), [run.pk, db_now])
             summary.persons_created = cursor.rowcount
             cursor.execute(_update_people_sql(), [run.pk, db_now])

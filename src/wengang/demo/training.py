@@ -251,7 +251,7 @@ def _certificates(spec: TrainingSpec, ids: pl.Series) -> tuple[pl.DataFrame, int
     occupation = _occupations(rng, count)
     day = _days(rng, count, "2019-10-01", "2020-12-20")
     repeat = np.zeros(count, dtype=bool)
-    repeat[1:] = rng.random(count - 1) < 0.005
+    repeat[1:] = rng.random(max(count - 1, 0)) < 0.005  # none at all: a city may issue none
     source = np.where(repeat, np.arange(count) - 1, np.arange(count))
     person, level = person[source], level[source]
     occupation = occupation.gather(source)
@@ -271,17 +271,20 @@ def _paid(spec: TrainingSpec, certificates: pl.DataFrame, courses: pl.DataFrame)
     rng = spec.rng("paid")
     chosen = certificates.filter(pl.Series(rng.random(len(certificates)) < 0.01))
     as_of = np.datetime64(spec.as_of, "D")
+    # Typed: a constant over no rows (a city without certificates) is otherwise of type Null.
+    schema = {"subsidy": pl.String, "reference": pl.String, "resident_id": pl.String,
+              "paid_on": pl.Date, "amount": pl.String}
     certificate_rows = pl.DataFrame({
         "subsidy": "skill_certificate", "reference": chosen["certificate_id"],
         "resident_id": chosen["resident_id"],
         "paid_on": np.minimum(chosen["issued_on"].to_numpy() + np.timedelta64(20, "D"), as_of),
-        "amount": "1000.00"})
+        "amount": "1000.00"}, schema_overrides=schema)
     course_rows = pl.DataFrame({
         "subsidy": "online_training", "reference": courses["course_id"],
         "resident_id": courses["resident_id"],
         "paid_on": np.minimum(courses["completed_on"].to_numpy() + np.timedelta64(15, "D"),
                               as_of),
-        "amount": "100.00"})
+        "amount": "100.00"}, schema_overrides=schema)
     return pl.concat([certificate_rows, course_rows])
 
 

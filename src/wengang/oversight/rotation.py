@@ -60,7 +60,8 @@ ACCOUNTS = (
     SealedColumn("cases.Commitment", "account_sealed", ACCOUNT, "case__unit__uscc"),
     SealedColumn("payments.Payment", "account_sealed", ACCOUNT,
                  Coalesce("unit__uscc", "person__resident_id_digest")),
-    SealedColumn("payments.AccountChange", "account_sealed", ACCOUNT, "unit__uscc"),
+    SealedColumn("payments.AccountChange", "account_sealed", ACCOUNT,
+                 Coalesce("unit__uscc", "person__resident_id_digest")),
 )
 
 

@@ -63,7 +63,8 @@ class ReturnFileAdmin(ReadOnly):
 
 @admin.register(AccountChange)
 class AccountChangeAdmin(ReadOnly):
-    list_display = ("unit", "status", "requested_at", "verifiable_from", "decided_by")
+    list_display = ("__str__", "status", "requested_at", "verifiable_from", "decided_by")
+    list_select_related = ("unit", "person", "decided_by")
     exclude = ("account_number",)
 
 

@@ -17,6 +17,7 @@ import hashlib
 import os
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,19 +74,25 @@ def _require_status(batch: PaymentBatch, step: str, *allowed: str) -> None:
 
 # --- receiving accounts --------------------------------------------------------------------
 
+def _verified_changes(units: set[int], persons: set[int]):
+    """The verified account changes of these units and persons (a training subsidy's)."""
+    return (AccountChange.objects.filter(unit_id__in=units)
+            | AccountChange.objects.filter(person_id__in=persons)).filter(
+        status=AccountChange.Status.APPROVED)
+
+
 def receiving_accounts(cases: list[Case]) -> dict[int, AccountChange | Case]:
-    """Where each case's refund goes: the unit's latest verified account change, else the
-    case's own account (on record, or confirmed with the commitment). Cases with neither are
-    left out."""
-    latest: dict[int, AccountChange] = {}
-    units = {c.unit_id for c in cases if c.unit_id}  # account changes are units' (a person's: none)
-    for change in (AccountChange.objects.filter(unit_id__in=units,
-                                                status=AccountChange.Status.APPROVED)
-                   .order_by("decided_at", "id")):
-        latest[change.unit_id] = change
+    """Where each case's money goes: its unit's or person's latest verified account change,
+    else the case's own account (on record, or confirmed with the commitment). Cases with
+    neither are left out."""
+    latest: dict[tuple[str, int], AccountChange] = {}
+    for change in _verified_changes({c.unit_id for c in cases if c.unit_id},
+                                    {c.person_id for c in cases if c.person_id}
+                                    ).order_by("decided_at", "id"):
+        latest[_payee(change)] = change
     accounts: dict[int, AccountChange | Case] = {}
     for case in cases:
-        source = (case.unit_id and latest.get(case.unit_id)) or (case if case.has_account else None)
+        source = latest.get(_payee(case)) or (case if case.has_account else None)
         if source is not None:
             accounts[case.pk] = source
     return accounts
@@ -94,18 +101,21 @@ def receiving_accounts(cases: list[Case]) -> dict[int, AccountChange | Case]:
 # --- building ------------------------------------------------------------------------------
 
 def repayable_failed(cases) -> list[int]:
-    """Failed cases whose unit has a verified account change made after the failure."""
-    failed = list(cases.filter(state=State.PAYMENT_FAILED).values_list("pk", "unit_id"))
-    last_failure = dict(Payment.objects.filter(case_id__in=[pk for pk, _ in failed],
+    """Failed cases whose unit or person has a verified account change made after the failure."""
+    failed = {pk: ("unit", unit_id) if unit_id else ("person", person_id) for pk, unit_id, person_id
+              in cases.filter(state=State.PAYMENT_FAILED).values_list("pk", "unit_id", "person_id")}
+    last_failure = dict(Payment.objects.filter(case_id__in=list(failed),
                                                status=Payment.Status.FAILED)
                         .values("case_id").annotate(at=Max("settled_at"))
                         .values_list("case_id", "at"))
-    verified = dict(AccountChange.objects.filter(unit_id__in=[u for _, u in failed],
-                                                 status=AccountChange.Status.APPROVED)
-                    .values("unit_id").annotate(at=Max("decided_at"))
-                    .values_list("unit_id", "at"))
-    return [pk for pk, unit_id in failed
-            if unit_id in verified and pk in last_failure and verified[unit_id] > last_failure[pk]]
+    verified = {("unit", unit_id) if unit_id else ("person", person_id): at
+                for unit_id, person_id, at in _verified_changes(
+                    {i for kind, i in failed.values() if kind == "unit"},
+                    {i for kind, i in failed.values() if kind == "person"})
+                .values("unit_id", "person_id").annotate(at=Max("decided_at"))
+                .values_list("unit_id", "person_id", "at")}
+    return [pk for pk, payee in failed.items()
+            if payee in verified and pk in last_failure and verified[payee] > last_failure[pk]]
 
 
 def _paying_account_for(region_code: str, accounts: list[PayingAccount]) -> PayingAccount | None:
@@ -156,7 +166,7 @@ def build_batches(*, actor: User, region_code: str, program: str,
     return BuildResult(batches, without_account)
 
 
-def _payee(record: Case | Receivable) -> tuple[str, int]:
+def _payee(record: Case | Receivable | AccountChange) -> tuple[str, int]:
     """Whom a case pays or a receivable is owed by: ("unit", id) or ("person", id)."""
     return ("unit", record.unit_id) if record.unit_id else ("person", record.person_id)
 
@@ -289,10 +299,18 @@ class Export:
 
 def transfer_file(batch: PaymentBatch) -> bankfiles.TransferFile:
     """The batch as the bank sees it: the only place account numbers are opened."""
-    rows = (batch.payments.filter(amount_fen__gt=0).order_by("sequence")
-            .values_list("sequence", "end_to_end_id", "amount_fen", "payee_name", "payee_bank",
-                         "account_sealed", Coalesce("unit__uscc", "person__resident_id_digest"),
-                         "case_id", "case__program_kind"))
+    return _transfer_file(batch, _transfer_rows(batch))
+
+
+def _transfer_rows(batch: PaymentBatch) -> list[tuple]:
+    return list(batch.payments.filter(amount_fen__gt=0).order_by("sequence")
+                .values_list("sequence", "end_to_end_id", "amount_fen", "payee_name", "payee_bank",
+                             "account_sealed", Coalesce("unit__uscc", "person__resident_id_digest"),
+                             "case_id", "case__program_kind"))
+
+
+def _transfer_file(batch: PaymentBatch, rows: list[tuple]) -> bankfiles.TransferFile:
+    """``transfer_file`` from rows already read (no database: see ``_bank_files``)."""
     paying = batch.paying_account
     return bankfiles.TransferFile(
         message_id=batch.message_id, created_at=batch.created_at.astimezone(CHINA),
@@ -325,21 +343,22 @@ def export_batch(batch: PaymentBatch, *, actor: User, out_dir: Path,
         locked = _lock_batch(batch)
         _require_status(locked, "导出", S.APPROVED, S.EXPORTED, S.RECONCILED)
         first = locked.status == S.APPROVED
-        file = transfer_file(locked)
-        csv_bytes, xml_bytes = bankfiles.write_csv(file), bankfiles.write_pain001(file)
-        csv_sha, xml_sha = _sha256(csv_bytes), _sha256(xml_bytes)
+        rows = _transfer_rows(locked)
+        # The files are built and checked in a worker thread (it touches no database) while
+        # this one marks the payments exported: the database's update of 100,000 rows runs
+        # beside the checks instead of after them. A bad file still rolls it all back.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            building = pool.submit(_bank_files, locked, rows, check=first)
+            if first:
+                locked.payments.filter(amount_fen__gt=0).update(status=Payment.Status.EXPORTED)
+            files = building.result()
+        file, csv_bytes, xml_bytes = files.file, files.csv, files.xml
+        csv_sha, xml_sha = files.csv_sha256, files.xml_sha256
         if first:
-            problems = (bankfiles.check_pain001(xml_bytes)
-                        + bankfiles.check_csv(csv_bytes, count=locked.payment_count,
-                                              total_fen=locked.total_fen))
-            if file.count != locked.payment_count or file.total_fen != locked.total_fen:
-                problems.append("文件合计与批次控制数不符 / file totals differ from the batch")
-            if problems:
-                raise BankFileInvalid(f"拨付批次 {locked.pk} 的银行文件", problems)
-            now = clock.now()
+            if files.problems:
+                raise BankFileInvalid(f"拨付批次 {locked.pk} 的银行文件", files.problems)
             PaymentBatch.objects.filter(pk=locked.pk).update(
-                status=S.EXPORTED, exported_at=now, csv_sha256=csv_sha, xml_sha256=xml_sha)
-            locked.payments.filter(amount_fen__gt=0).update(status=Payment.Status.EXPORTED)
+                status=S.EXPORTED, exported_at=clock.now(), csv_sha256=csv_sha, xml_sha256=xml_sha)
             offset_only = payment_rows(locked.payments.filter(amount_fen=0))
             if offset_only:
                 settle(offset_only, paid=True, actor=actor, channel=channel,
@@ -355,6 +374,34 @@ def export_batch(batch: PaymentBatch, *, actor: User, out_dir: Path,
     _write_atomically(csv_path, csv_bytes)
     _write_atomically(xml_path, xml_bytes)
     return Export(locked, csv_path, xml_path, file.count, file.total_fen, csv_sha, xml_sha, first)
+
+
+@dataclass(frozen=True)
+class _BankFiles:
+    file: bankfiles.TransferFile
+    csv: bytes
+    xml: bytes
+    csv_sha256: str
+    xml_sha256: str
+    problems: list[str]
+    """Every rule the files break (checked on a first export only)."""
+
+
+def _bank_files(batch: PaymentBatch, rows: list[tuple], *, check: bool) -> _BankFiles:
+    """Build both bank files of ``rows`` and fingerprint them; ``check``: check them too.
+
+    No database access (its paying account is already loaded): ``export_batch`` runs this in
+    a worker thread."""
+    file = _transfer_file(batch, rows)
+    csv_bytes, xml_bytes = bankfiles.write_csv(file), bankfiles.write_pain001(file)
+    problems: list[str] = []
+    if check:
+        problems = (bankfiles.check_pain001(xml_bytes)
+                    + bankfiles.check_csv(csv_bytes, count=batch.payment_count,
+                                          total_fen=batch.total_fen))
+        if file.count != batch.payment_count or file.total_fen != batch.total_fen:
+            problems.append("文件合计与批次控制数不符 / file totals differ from the batch")
+    return _BankFiles(file, csv_bytes, xml_bytes, _sha256(csv_bytes), _sha256(xml_bytes), problems)
 
 
 def _sha256(data: bytes) -> str:

@@ -11,7 +11,8 @@ Invariants the database holds, not only the code:
 - a receivable is never settled beyond its amount (``receivable_not_oversettled``);
 - a receivable has at most one open write-off proposal, decided by someone other than who
   proposed it (``write_off_one_open_per_receivable``, ``write_off_decided_by_another``);
-- an account change is decided by someone other than who asked for it.
+- an account change names one beneficiary, a unit or a person (``account_change_one_payee``),
+  and is decided by someone other than who asked for it.
 """
 
 from typing import ClassVar
@@ -20,10 +21,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from wengang.cases.models import Case, Person, ReceivingAccount, Unit
+from wengang.cases.models import Case, Person, ReceivingAccount, Unit, mask_name
 from wengang.cases.models.case import RegionScopedQuerySet
-from wengang.cases.models.common import AppendOnlyModel, AppendOnlyQuerySet
+from wengang.cases.models.common import AppendOnlyModel, AppendOnlyQuerySet, region_q
 from wengang.core.ids import mask_account
 
 # --- budgets and the ledger ----------------------------------------------------------------
@@ -193,7 +195,8 @@ class PaymentBatch(models.Model):
         APPROVED = "approved", _("已审批")
         EXPORTED = "exported", _("已导出")
         RECONCILED = "reconciled", _("已对账")
-        CANCELLED = "cancelled", _("已撤销")
+        # A context: cases' 已撤销 is a withdrawn case ("Withdrawn"), and that catalogue wins.
+        CANCELLED = "cancelled", pgettext_lazy("payments", "已撤销")
 
     paying_account = models.ForeignKey(PayingAccount, verbose_name=_("付款账户"),
                                        on_delete=models.PROTECT, related_name="batches")
@@ -250,10 +253,27 @@ class PaymentQuerySet(models.QuerySet):
 
 
 ONE_PAYEE = Q(unit__isnull=False, person__isnull=True) | Q(unit__isnull=True, person__isnull=False)
-"""A payment or receivable names its case's beneficiary: a unit or a person, exactly one."""
+"""A payment, receivable or account change names its beneficiary: a unit or a person, exactly one."""
 
 
-class Payment(ReceivingAccount):
+class Payee:
+    """A record of one beneficiary (``ONE_PAYEE``): a unit, or a person of a training subsidy."""
+
+    @property
+    def account_owner(self) -> str:
+        return self.unit.uscc if self.unit_id else self.person.resident_id_digest
+
+    @property
+    def payee(self) -> Unit | Person:
+        return self.unit if self.unit_id else self.person
+
+    @property
+    def payee_name_masked(self) -> str:
+        """The payee as lists show it: a unit's name, a person's masked (张*三)."""
+        return self.unit.name if self.unit_id else self.person.name_masked
+
+
+class Payment(Payee, ReceivingAccount):
     """One payment to one beneficiary (a unit's refund, a person's or a unit's training
     subsidy) for one case, in one batch, to the account it was built with.
 
@@ -266,7 +286,7 @@ class Payment(ReceivingAccount):
         EXPORTED = "exported", _("已发送银行")
         PAID = "paid", _("已到账")
         FAILED = "failed", _("失败")
-        CANCELLED = "cancelled", _("已撤销")
+        CANCELLED = "cancelled", pgettext_lazy("payments", "已撤销")
 
     LIVE = (Status.PENDING, Status.EXPORTED, Status.PAID)
 
@@ -284,7 +304,7 @@ class Payment(ReceivingAccount):
                                related_name="payments", null=True, blank=True, db_index=False)
     end_to_end_id = models.CharField(_("端到端编号"), max_length=35)  # unique: Meta.constraints
     case_state_before = models.CharField(_("入批前案件状态"), max_length=24)
-    gross_fen = models.BigIntegerField(_("返还金额（分）"))
+    gross_fen = models.BigIntegerField(pgettext_lazy("payments", "返还金额（分）"))
     offset_fen = models.BigIntegerField(_("抵扣追回款（分）"), default=0)
     amount_fen = models.BigIntegerField(_("付款金额（分）"))
     offset_receivable = models.ForeignKey("Receivable", verbose_name=_("抵扣的应追回款"),
@@ -298,9 +318,11 @@ class Payment(ReceivingAccount):
                                        on_delete=models.PROTECT, null=True, blank=True,
                                        related_name="+", db_index=False,
                                        help_text=_("空：案件登记的收款账户。"))
+    # Not indexed: nothing looks payments up by return file, and a return file is never
+    # deleted (PROTECT); the index was one more entry for every settled payment to maintain.
     return_file = models.ForeignKey("ReturnFile", verbose_name=_("银行回单"),
                                     on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="payments")
+                                    related_name="payments", db_index=False)
     settled_at = models.DateTimeField(_("到账或失败时间"), null=True, blank=True)
     failure_code = models.CharField(_("失败代码"), max_length=8, blank=True)
     failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
@@ -343,19 +365,6 @@ class Payment(ReceivingAccount):
     def __str__(self) -> str:
         return f"{self.end_to_end_id} · {self.get_status_display()}"
 
-    @property
-    def account_owner(self) -> str:
-        return self.unit.uscc if self.unit_id else self.person.resident_id_digest
-
-    @property
-    def payee(self) -> Unit | Person:
-        return self.unit if self.unit_id else self.person
-
-    @property
-    def payee_name_masked(self) -> str:
-        """The payee as lists show it: a unit's name, a person's masked (张*三)."""
-        return self.unit.name if self.unit_id else self.person.name_masked
-
 
 class ReturnFile(models.Model):
     """A bank return file applied to payments; the same bytes are never applied twice."""
@@ -388,17 +397,21 @@ class ReturnFile(models.Model):
 # --- account changes -----------------------------------------------------------------------
 
 class AccountChangeQuerySet(RegionScopedQuerySet):
-    """Account changes of the units of a user's region (staff only)."""
+    """Account changes of the units and persons of a user's region (staff only)."""
 
-    region_field = "unit__region_code"
+    def in_region(self, region_code: str) -> "AccountChangeQuerySet":
+        return self.filter(region_q("unit__region_code", region_code)
+                           | region_q("person__region_code", region_code))
 
 
-class AccountChange(ReceivingAccount):
-    """A unit's request to be paid into another account, verified before any payment uses it.
+class AccountChange(Payee, ReceivingAccount):
+    """A unit's or a person's request to be paid into another account, verified before any
+    payment uses it.
 
-    The holder name must be the unit's name (checked when asked), the change waits out a
-    cooling-off period and is approved by staff other than the requester: a hijacked login
-    alone cannot divert a refund. The row is the record of the change (who asked, who decided).
+    The holder name must be the unit's name, or the person's own (checked when asked), the
+    change waits out a cooling-off period and is approved by staff other than the requester: a
+    hijacked login alone cannot divert a refund or a subsidy. The row is the record of the
+    change (who asked, who decided).
     """
 
     class Status(models.TextChoices):
@@ -407,13 +420,16 @@ class AccountChange(ReceivingAccount):
         REJECTED = "rejected", _("不予变更")
 
     unit = models.ForeignKey(Unit, verbose_name=_("参保单位"), on_delete=models.PROTECT,
-                             related_name="account_changes")
+                             related_name="account_changes", null=True, blank=True)
+    person = models.ForeignKey(Person, verbose_name=_("个人"), on_delete=models.PROTECT,
+                               related_name="account_changes", null=True, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=140)
     holder_name = models.CharField(_("户名"), max_length=140)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices,
                               default=Status.PENDING)
     requested_at = models.DateTimeField(_("申请时间"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"),
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL,
+                                     verbose_name=pgettext_lazy("payments", "申请人"),
                                      on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(_("渠道"), max_length=16)
     verifiable_from = models.DateField(_("冷静期满日"),
@@ -436,14 +452,16 @@ class AccountChange(ReceivingAccount):
                 | (~Q(status="pending") & Q(decided_by__isnull=False)
                    & ~Q(decided_by=F("requested_by"))),
                 name="account_change_decided_by_another"),
+            models.CheckConstraint(condition=ONE_PAYEE, name="account_change_one_payee"),
         )
 
     def __str__(self) -> str:
-        return f"{self.unit} → {self.account_masked} · {self.get_status_display()}"
+        return f"{self.payee_name_masked} → {self.account_masked} · {self.get_status_display()}"
 
     @property
-    def account_owner(self) -> str:
-        return self.unit.uscc
+    def holder_name_masked(self) -> str:
+        """The holder as lists show it: a unit's name, a person's masked like their name."""
+        return self.holder_name if self.unit_id else mask_name(self.holder_name)
 
 
 # --- receivables ---------------------------------------------------------------------------
@@ -476,7 +494,8 @@ class Receivable(models.Model):
                              related_name="receivables")
     budget = models.ForeignKey(Budget, verbose_name=_("预算"), on_delete=models.PROTECT,
                                related_name="receivables")
-    source = models.CharField(_("来源"), max_length=24, choices=Source.choices)
+    source = models.CharField(pgettext_lazy("payments", "来源"), max_length=24,
+                              choices=Source.choices)
     reason = models.TextField(_("理由"))
     amount_fen = models.BigIntegerField(_("应追回金额（分）"))
     due_on = models.DateField(_("缴回期限"))
@@ -584,7 +603,8 @@ class WriteOffProposal(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices,
                               default=Status.PENDING)
     proposed_at = models.DateTimeField(_("申请时间"))
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"),
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL,
+                                    verbose_name=pgettext_lazy("payments", "申请人"),
                                     on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("批准或驳回时间"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("批准人"),

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from wengang.cases.errors import PreconditionFailed
 from wengang.core.clock import clock
+from wengang.zones import internet as internet_zone  # two-zone deployment: docs/two-zone.md
+from wengang.zones.submissions import submit_appeal
 
 from .access import CONSOLE_ROLES, DECIDER_ROLES, enterprise_only, get_case_for, staff_only
 from .display import program_name
@@ -31,8 +33,11 @@ def file_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                Appeal.objects.create(case=case, filed_by=request.user, filed_at=clock.now(),
-                                      reason=form.cleaned_data["reason"])
+                appeal = Appeal.objects.create(case=case, filed_by=request.user,
+                                               filed_at=clock.now(),
+                                               reason=form.cleaned_data["reason"])
+                if internet_zone():  # two-zone: the intranet files and answers it
+                    submit_appeal(appeal)
         except IntegrityError:  # the constraint: one open appeal per case
             form.add_error(None, _("该事项已有待答复的复核申请，请等待经办机构答复。"))
         else:

@@ -114,8 +114,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "allocate_form": AllocateForm(initial={"year": clock.today().year}),
         "build_form": ProgramForm(),
         "can_pay": user.role in PAYERS, "can_allocate": user.role == Role.FINANCE,
-        "pending_changes": in_region_of(user, AccountChange.objects.filter(
-            status=AccountChange.Status.PENDING), "unit__region_code").count(),
+        "pending_changes": AccountChange.objects.visible_to(user).filter(
+            status=AccountChange.Status.PENDING).count(),
     })
 
 
@@ -325,7 +325,7 @@ def failed_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 def _account_changes(user: User) -> QuerySet:
-    return AccountChange.objects.visible_to(user).select_related("unit", "requested_by",
+    return AccountChange.objects.visible_to(user).select_related("unit", "person", "requested_by",
                                                                  "decided_by")
 
 

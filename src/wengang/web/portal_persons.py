@@ -5,27 +5,37 @@ A person logs in with their resident ID and a one-time code sent to the phone on
 blind index, never the number. They then see only their own cases (``Case.objects.visible_to``:
 by the blind index of their ID), each with its items (the courses, certificates or months it
 pays for) and their explanations, the payment and the masked account, and the notices sent to
-them. Nothing here changes a case.
+them. Nothing here changes a case; the one thing a person asks for here is a new receiving
+account, verified as a unit's (``payments.account_changes``: the holder must be the person, a
+cooling-off period, another officer approves in the console).
 """
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import login
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wengang.accounts import login as accounts
 from wengang.accounts.models import User
 from wengang.cases import services
-from wengang.cases.models import Action, Case, ClaimItem, Person
+from wengang.cases.errors import CaseError
+from wengang.cases.models import Action, Case, Channel, ClaimItem, Person
 from wengang.core.errors import CoreError
 from wengang.outreach.models import Notice
-from wengang.payments.models import Payment
+from wengang.payments import services as payments
+from wengang.payments.account_changes import COOLING_OFF_WORKDAYS, still_to_pay
+from wengang.payments.batches import receiving_accounts
+from wengang.payments.models import AccountChange, Payment
+from wengang.zones import internet as internet_zone
+from wengang.zones.submissions import submit_person_account_change
 
 from .access import client_ip, get_case_for, person_only, public
 from .display import program_name, reasons_of, timeline_steps
-from .forms import CodeForm
+from .forms import AccountChangeRequestForm, CodeForm
 from .inbox import mark_read
 from .models import NoticeRead
 
@@ -95,11 +105,21 @@ def _cases(user: User) -> QuerySet:
             .order_by("-refund_year", "program"))
 
 
+def _paid_to(case: Case, payment: Payment | None) -> str:
+    """The masked account the subsidy went to, or goes to next (a verified change counts).
+    The internet instance holds only the masked form the intranet sent (docs/two-zone.md)."""
+    if payment is not None and payment.status in Payment.LIVE:
+        return payment.account_masked
+    source = receiving_accounts([case]).get(case.pk)
+    return source.account_masked if source else case.account_masked
+
+
 def _card(case: Case) -> dict:
     events = services.timeline(case)
     payment = Payment.objects.filter(case=case).order_by("-id").first()
     return {"case": case, "program_name": program_name(case.program), "events": events,
             "steps": timeline_steps(case, events, stages=STAGES), "payment": payment,
+            "account": _paid_to(case, payment),
             "items": [{"item": item, "reasons": reasons_of(item.explanation)}
                       for item in case.items.all()]}
 
@@ -143,15 +163,51 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/portal/person_notice.html", {"notice": notice})
 
 
+class PersonAccountChangeForm(AccountChangeRequestForm):
+    """The enterprise's form, with the person's own name as the holder."""
+
+    holder_name = forms.CharField(label=_("户名"), max_length=64, help_text=_("须为本人姓名"))
+
+
 @person_only
 def account(request: HttpRequest) -> HttpResponse:
-    """The receiving account each subsidy goes to, masked, and how to change it.
-
-    Changing it is done at the agency: the online account change (``payments.account_changes``)
-    checks the holder against a unit's name and records the change on the unit, so it cannot
-    take a person yet.
+    """The receiving account each subsidy goes to, masked, and the online request to change it
+    (verified before any payment uses it; until then the subsidy goes to the account on record).
     """
+    person = own_person(request.user)
+    form = PersonAccountChangeForm(request.POST or None)
+    if request.method == "POST":
+        if person is None:
+            raise Http404("person")
+        if form.is_valid() and internet_zone():  # two-zone: the number travels sealed inward
+            data = form.cleaned_data
+            submit_person_account_change(person, actor=request.user,
+                                         account_number=data["account_number"],
+                                         bank_name=data["bank_name"],
+                                         holder_name=data["holder_name"])
+            messages.success(request, gettext("已提交账户变更申请，等待内网审核。"))
+            return redirect("web:person-account")
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                change = payments.request_account_change(
+                    person, actor=request.user, account_number=data["account_number"],
+                    bank_name=data["bank_name"], holder_name=data["holder_name"],
+                    channel=Channel.ONLINE)
+            except CaseError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, gettext(
+                    "已提交账户变更申请。冷静期满（%(date)s）后经办机构核实，核实前仍发放至原账户。")
+                    % {"date": change.verifiable_from})
+                return redirect("web:person-account")
     cases = list(Case.objects.visible_to(request.user).order_by("-refund_year", "program"))
     return render(request, "web/portal/person_account.html", {
-        "person": own_person(request.user),
-        "cases": [{"case": case, "program_name": program_name(case.program)} for case in cases]})
+        "person": person, "form": form, "cooling_off": COOLING_OFF_WORKDAYS,
+        "can_change": person is not None and still_to_pay(person).exists(),
+        "changes": (AccountChange.objects.filter(person=person).order_by("-requested_at", "-id")
+                    if person else []),
+        "cases": [{"case": case, "program_name": program_name(case.program),
+                   "account": _paid_to(case, Payment.objects.filter(case=case)
+                                       .order_by("-id").first())} for case in cases],
+    }, status=400 if form.errors else 200)

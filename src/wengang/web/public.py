@@ -126,5 +126,8 @@ def objection(request: HttpRequest, pk: int) -> HttpResponse:
                             now=now)
             messages.success(request, _("异议已受理，经办机构将核实并与您联系。"))
             return redirect("web:public-publicity")
+    # The row as the list shows it: a person's name masked, no resident ID (cases.publicity).
+    listing = PublicityListing.objects.get(batch=item.batch, case=item.case)
     return render(request, "web/public/objection.html",
-                  {"item": item, "form": form, "program_name": program_name(item.case.program)})
+                  {"item": item, "listing": listing, "form": form,
+                   "program_name": program_name(item.case.program)})

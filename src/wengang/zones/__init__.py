@@ -2,14 +2,15 @@
 exchanging signed, replay-proof messages as files through a one-way gateway.
 
     WENGANG_ZONE=single     one instance does everything (the default)
-    WENGANG_ZONE=internet   portal, public pages, enterprise login; writes inward messages
+    WENGANG_ZONE=internet   portal, public pages, enterprise and person logins; writes inward
+                            messages
     WENGANG_ZONE=intranet   console, review, payments, API; applies them, writes outward ones
 
 ``envelope`` is the file format (no Django), ``transfer`` exports and imports spool
-directories, ``inward`` applies the enterprise's submissions on the intranet through the same
-services the single instance uses, ``outward`` collects the intranet's changes and mirrors them
-into the internet database, ``submissions`` is what the internet portal calls instead of
-changing a case itself. See docs/two-zone.md.
+directories, ``inward`` applies enterprises' and persons' submissions on the intranet through
+the same services the single instance uses, ``outward`` collects the intranet's changes and
+mirrors them into the internet database, ``submissions`` is what the internet portal calls
+instead of changing a case itself. See docs/two-zone.md.
 """
 
 from django.conf import settings

@@ -84,6 +84,7 @@ class Submission(models.Model):
         OBJECTION = "objection", _("公示异议")
         ACCOUNT_CHANGE = "account_change", _("变更收款账户")
         LATE_CLAIM = "late_claim", _("补报")
+        APPEAL = "appeal", _("申请复核")
 
     class Status(models.TextChoices):
         AWAITING = "awaiting", _("已提交，等待内网审核")
@@ -134,3 +135,43 @@ class ExportCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.position}"
+
+
+class AppealLink(models.Model):
+    """On the intranet: an appeal filed on the internet instance, and its number there.
+
+    Appeals are numbered by the zone they are filed in (the internet), cases by the intranet:
+    the link lets the intranet's answer find the internet's appeal (``outward.collect`` sends
+    each answer once, then stamps ``answer_sent_at``)."""
+
+    appeal = models.OneToOneField("web.Appeal", verbose_name=_("复核申请"),
+                                  on_delete=models.PROTECT, related_name="+")
+    internet_appeal = models.PositiveBigIntegerField(_("外网复核申请编号"), unique=True)
+    answer_sent_at = models.DateTimeField(_("答复发出时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("外网复核申请")
+        verbose_name_plural = _("外网复核申请")
+
+    def __str__(self) -> str:
+        return f"复核申请 {self.appeal_id} ← 外网 {self.internet_appeal}"
+
+
+class SentAccountChange(models.Model):
+    """On the intranet: the status of an account change last sent outward.
+
+    An account change has no event of its own to collect by: ``outward.collect`` sends each
+    change whose status differs from the one recorded here (a new request, then its decision),
+    then records the status sent."""
+
+    change = models.OneToOneField("payments.AccountChange", verbose_name=_("收款账户变更"),
+                                  on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("已发出的状态"), max_length=16)
+    sent_at = models.DateTimeField(_("发出时间"))
+
+    class Meta:
+        verbose_name = _("已发出的账户变更")
+        verbose_name_plural = _("已发出的账户变更")
+
+    def __str__(self) -> str:
+        return f"账户变更 {self.change_id} → {self.status}"

@@ -20,7 +20,7 @@ from wengang.cases.errors import (
     PreconditionFailed,
     ReasonRequired,
 )
-from wengang.cases.models import Action, Case, CommitmentText, State
+from wengang.cases.models import Action, Case, CommitmentText, Person, State
 from wengang.cases.workflow import Confirmation, require_actor_for_case
 from wengang.core.clock import clock
 from wengang.core.ids import mask_account
@@ -80,14 +80,16 @@ def submit_confirmation(case: Case, *, actor: User, confirmation: Confirmation,
 
 def submit_objection(case: Case, *, objector_name: str, objector_contact: str,
                      reason: str) -> Submission:
-    """A member of the public objects to a published case (``publicity.file_objection``)."""
+    """A member of the public objects to a published case, a unit's or a person's
+    (``publicity.file_objection``)."""
     _require_internet()
     if not reason.strip() or not objector_name.strip() or not objector_contact.strip():
         raise ReasonRequired("公示异议（须有姓名、联系方式和理由） / an objection (name, contact, reason)")
     payload = {"case": case.pk, "objector_name": objector_name,
                "objector_contact": objector_contact, "reason": reason}
-    return _record(Submission.Kind.OBJECTION, payload, case=case, uscc=case.unit.uscc,
-                   actor=None, summary=f"异议人 {objector_name[:1]}**")
+    return _record(Submission.Kind.OBJECTION, payload, case=case,
+                   uscc=case.unit.uscc if case.unit_id else "", actor=None,
+                   summary=f"异议人 {objector_name[:1]}**")
 
 
 def submit_account_change(uscc: str, *, actor: User, account_number: str, bank_name: str,
@@ -102,6 +104,20 @@ def submit_account_change(uscc: str, *, actor: User, account_number: str, bank_n
                    summary=f"{bank_name} {mask_account(account_number.strip())}")
 
 
+def submit_person_account_change(person: Person, *, actor: User, account_number: str,
+                                 bank_name: str, holder_name: str) -> Submission:
+    """A person asks for a new receiving account (``payments.request_account_change``, which
+    checks the holder against the person's full name: only the intranet has it)."""
+    from wengang.payments.account_changes import require_requester  # the same check
+
+    _require_internet()
+    require_requester(actor, person)
+    payload = {"person": person.resident_id_digest, "account_number": account_number.strip(),
+               "bank_name": bank_name, "holder_name": holder_name}
+    return _record(Submission.Kind.ACCOUNT_CHANGE, payload, case=None, uscc="", actor=actor,
+                   summary=f"{bank_name} {mask_account(account_number.strip())}")
+
+
 def submit_late_claim(uscc: str, *, actor: User, program: str, claimant_name: str,
                       contact_phone: str, reason: str) -> Submission:
     """The enterprise claims late (``cases.file_late_claim``, screened on the intranet)."""
@@ -112,6 +128,18 @@ def submit_late_claim(uscc: str, *, actor: User, program: str, claimant_name: st
                "contact_phone": contact_phone, "reason": reason}
     return _record(Submission.Kind.LATE_CLAIM, payload, case=None, uscc=uscc, actor=actor,
                    summary=f"{program}，申请人 {claimant_name[:1]}**")
+
+
+def submit_appeal(appeal) -> Submission:
+    """The enterprise's appeal (``web.models.Appeal``), recorded here as on a single instance
+    (the portal lists it, one open per case) and sent for the intranet to file and answer.
+    Call inside the transaction that created it."""
+    _require_internet()
+    case = appeal.case
+    payload = {"appeal": appeal.pk, "case": case.pk, "uscc": case.unit.uscc,
+               "reason": appeal.reason, "filed_at": appeal.filed_at.isoformat()}
+    return _record(Submission.Kind.APPEAL, payload, case=case, uscc=case.unit.uscc,
+                   actor=appeal.filed_by, summary=appeal.reason[:60])
 
 
 def latest_for(case: Case) -> Submission | None:
