@@ -20,6 +20,7 @@ Environment: ``LOAD_DIR`` (prepare.py's folder), ``LOAD_SMS`` (the fake gateway'
 """
 
 import csv
+import functools
 import itertools
 import os
 import random
@@ -36,7 +37,7 @@ LOAD_DIR = Path(os.environ.get("LOAD_DIR", "var-load"))
 SMS = os.environ.get("LOAD_SMS", "http://127.0.0.1:8190")
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _ERRORS = re.compile(r'class="errorlist[^"]*"[^>]*>\s*<li>([^<]+)')
-_HIDDEN = re.compile(r'name="(amount_fen|version|insured)" value="([0-9]+)"')
+_HIDDEN = re.compile(r'name="(amount_fen|version|insured|letter)" value="([0-9a-f]+)"')
 _lock = threading.Lock()
 
 
@@ -50,7 +51,15 @@ def _rows(name: str) -> list[dict]:
 
 _enterprise = iter(_rows("enterprise_sessions.csv"))
 _staff = itertools.cycle(_rows("staff_sessions.csv") or [{}])
-_units = _rows("users.csv")
+
+
+@functools.cache
+def _units() -> list[dict]:
+    """The city's units (700,000 rows): read by the scenarios that pick any unit, when first
+    needed, so the others do not spend locust's CPU parsing them."""
+    return _rows("users.csv")
+
+
 _SEARCHES = ["南昌压测企业1", "南昌压测企业23", "压测企业45", "9136010", "91360102", "有限公司", "企业7"]
 
 
@@ -134,7 +143,7 @@ class OfficerUser(FastHttpUser):
 
     @task(1)
     def case(self) -> None:
-        unit = random.choice(_units)
+        unit = random.choice(_units())
         self.client.get(f"/console/cases/{unit['case_id']}/", name="console case page",
                         headers={"Cookie": self.cookie})
 
@@ -171,7 +180,7 @@ class LoginUser(HttpUser):
 
     @task
     def login(self) -> None:
-        unit = random.choice(_units)
+        unit = random.choice(_units())
         session = self.client
         session.cookies.clear()
         session.mount("http://", _SourceAddress(_next(_addresses)))

@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_HIDDEN = re.compile(r'name="(amount_fen|version|insured)" value="([0-9]+)"')
+_HIDDEN = re.compile(r'name="(amount_fen|version|insured|letter)" value="([0-9a-f]+)"')
 HOST = "127.0.0.1:8150"
 
 

@@ -33,7 +33,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-HIDDEN = re.compile(r'name="(amount_fen|version|insured)" value="([0-9]+)"')
+HIDDEN = re.compile(r'name="(amount_fen|version|insured|letter)" value="([0-9a-f]+)"')
 MIX = {"confirm": 3, "status": 3, "officer": 2, "api": 1, "objection": 1, "public": 1}
 TIMEOUT = 20
 

@@ -1,10 +1,12 @@
 """The enterprise portal: the card (decision, amount, route, timeline), why, confirm / apply."""
 
+from datetime import date
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from wengang.cases.models import Case, CaseEvent, Commitment, State
+from wengang.cases.models import Case, CaseEvent, Commitment, CommitmentText, State
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +77,23 @@ def test_a_page_older_than_the_case_is_a_conflict(client, world):
     response = _confirm(client, world.own_case, version=world.own_case.version + 1)
     assert "已被他人处理" in response.content.decode()
     assert not Commitment.objects.exists()
+
+
+def test_a_letter_changed_after_it_was_shown_is_not_signed(client, world, commitment_text):
+    case = world.own_case
+    url = reverse("web:portal-confirm", kwargs={"pk": case.pk})
+    assert f'name="letter" value="{commitment_text.sha256}"' in client.get(url).content.decode()
+    newer = CommitmentText.objects.create(version="2020-2", title="承诺书（修订）",
+                                          text="本单位承诺：新增一条。", valid_from=date(2020, 4, 1))
+    refused = _confirm(client, case, letter=commitment_text.sha256)  # the letter read before
+    page = refused.content.decode()
+    assert refused.status_code == 200 and "承诺书已在您阅读后更新" in page
+    assert "本单位承诺：新增一条。" in page and f'value="{newer.sha256}"' in page
+    assert Case.objects.get(pk=case.pk).state == State.AWAITING_APPLICATION
+    assert not Commitment.objects.exists()
+
+    assert _confirm(client, case, letter=newer.sha256).status_code == 302  # the one read now
+    assert Commitment.objects.get(case=case).text == newer
 
 
 def test_an_enterprise_opens_the_confirmation_of_its_own_case_only(world):

@@ -37,14 +37,17 @@ class PasswordForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    """Confirm the facts and accept the commitment letter; ``amount_fen`` and ``version`` are the
-    ones shown, so a re-screen or another change in between is refused, not silently signed."""
+    """Confirm the facts and accept the commitment letter; ``amount_fen``, ``version`` and
+    ``letter`` (the SHA-256 of the letter's text) are the ones shown, so a re-screen, another
+    change or a new letter in between is refused, not silently signed. A client that does not
+    send ``letter`` (the API's own form has none) signs the letter in force."""
 
     insured = forms.IntegerField(label=_("参保人数"), min_value=0)
     signatory_name = forms.CharField(label=_("企业经办人姓名"), max_length=64)
     agree = forms.BooleanField(label=_("我已阅读并同意以上承诺"), required=True)
     amount_fen = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    letter = forms.RegexField(widget=forms.HiddenInput, regex=r"^[0-9a-f]{64}$", required=False)
 
 
 class QueueFilterForm(forms.Form):

@@ -95,8 +95,9 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("该事项当前无需确认。"))
         return redirect("web:portal-case", pk=case.pk)
     form = ConfirmForm(request.POST or None, initial={
-        "amount_fen": case.amount_fen, "version": case.version, "insured": case.insured})
-    if request.method == "POST" and form.is_valid():
+        "amount_fen": case.amount_fen, "version": case.version, "insured": case.insured,
+        "letter": letter.sha256})
+    if request.method == "POST" and form.is_valid() and not _letter_changed(form, letter):
         data = form.cleaned_data
         case.version = data["version"]  # the version shown: a change since then is a conflict
         confirmation = services.Confirmation(
@@ -119,6 +120,18 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/portal/confirm.html",
                   {"case": case, "letter": letter, "form": form,
                    "program_name": program_name(case.program)})
+
+
+def _letter_changed(form: ConfirmForm, letter) -> bool:
+    """The letter shown is no longer the one in force: refused, and the page shows the new one
+    (with its fingerprint, so the next submission signs what was read)."""
+    shown = form.cleaned_data["letter"]
+    if not shown or shown == letter.sha256:
+        return False
+    form.data = form.data.copy()
+    form.data["letter"] = letter.sha256
+    form.add_error(None, _("承诺书已在您阅读后更新：请阅读下方的新承诺书，再确认提交。"))
+    return True
 
 
 @enterprise_only
