@@ -88,6 +88,8 @@ RULES: dict[str, Rule] = {
     "list_inbox": Rule(frozenset({"enterprise", "other_enterprise"}), Scope.CASES_READ),
     "list_late_claims": Rule(CONSOLE | {"enterprise", "other_enterprise"}, Scope.CASES_READ),
     # The enterprise itself, or in person (officer, service officer) with the letter read out.
+    "get_commitment_letter": Rule(frozenset({"enterprise", "agency", "service_officer"}),
+                                  Scope.CASES_READ, lambda w: {"case_id": w.own_case.pk}),
     "confirm_case": Rule(frozenset({"enterprise", "agency", "service_officer"}),
                          Scope.CASES_CONFIRM, lambda w: {"case_id": w.own_case.pk},
                          body=confirmation),

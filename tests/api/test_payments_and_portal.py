@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.payments.returns import csv_return, outcome_rows
-from wengang.cases.models import Commitment, State
+from wengang.cases.models import Commitment, CommitmentText, State
 from wengang.outreach.models import Notice
 from wengang.payments import services
 from wengang.payments.models import Payment, PaymentBatch
@@ -131,6 +131,28 @@ def test_a_confirmation_that_does_not_hold_changes_nothing(world, session_for, c
     assert response.status_code == status, response.content
     case.refresh_from_db()
     assert case.state == State.AWAITING_APPLICATION and not Commitment.objects.exists()
+
+
+def test_the_letter_shown_is_the_letter_signed(world, session_for):
+    case, client = world.own_case, session_for("enterprise")
+    letter = client.get(f"/api/cases/{case.pk}/commitment-letter").json()
+    shown = CommitmentText.objects.get(version=letter["version"])
+    assert (letter["sha256"], letter["text"]) == (shown.sha256, shown.text)
+    assert session_for("other_enterprise").get(
+        f"/api/cases/{case.pk}/commitment-letter").status_code == 404
+    newer = CommitmentText.objects.create(version="2020-9", title="承诺书（修订）", text="新增一条。",
+                                          valid_from=shown.valid_from.replace(day=2))
+    url = f"/api/cases/{case.pk}/confirmation"
+    stale = client.post(url, confirmation(case, letter_sha256=letter["sha256"]),
+                        content_type="application/json")
+    assert stale.status_code == 409 and stale.json()["code"] == "facts_changed"
+    assert "2020-9" in stale.json()["message_zh"] and not Commitment.objects.exists()
+    assert client.post(url, confirmation(case, letter_sha256="0" * 63),  # not a fingerprint
+                       content_type="application/json").status_code == 422
+    fresh = client.get(f"/api/cases/{case.pk}/commitment-letter").json()["sha256"]
+    assert client.post(url, confirmation(case, letter_sha256=fresh),
+                       content_type="application/json").status_code == 200
+    assert Commitment.objects.get(case=case).text == newer
 
 
 def test_an_officer_confirms_in_person_only_with_the_letter_read_out(world, token_for):

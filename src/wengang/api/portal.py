@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema
 
 from wengang.accounts.models import Role
 from wengang.cases import services
+from wengang.cases.errors import LetterChanged
 from wengang.cases.models import Case, Channel, LateClaim
 from wengang.cases.workflow import IN_PERSON
 from wengang.core.clock import clock
@@ -59,6 +60,14 @@ class LateClaimPage(Page):
     items: list[LateClaimOut]
 
 
+class CommitmentLetterOut(Schema):
+    version: str
+    title: str
+    text: str
+    sha256: str = Field(description="send it back as letter_sha256 when confirming")
+    valid_from: date
+
+
 class ConfirmationIn(Schema):
     insured: int = Field(ge=0, le=10_000_000, description="insured headcount confirmed")
     signatory_name: str = Field(min_length=1, max_length=64)
@@ -66,6 +75,11 @@ class ConfirmationIn(Schema):
     version: int = Field(ge=1, le=2**31, description="the case version shown")
     agree: Literal[True] = Field(description="the commitment letter is accepted")
     read_out: bool = Field(False, description="assisted: the letter was read out to the unit")
+    letter_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$",
+        description="the SHA-256 of the letter shown (get_commitment_letter): a letter changed "
+                    "since is refused (409 facts_changed); without it, the letter in force is "
+                    "signed")
 
 
 def _notice(notice) -> dict:
@@ -98,6 +112,25 @@ def list_late_claims(request: HttpRequest, paging: Query[PageIn]):
     return page_of(claims, paging, _claim)
 
 
+def _case_and_letter(user, case_id: int):
+    case = Case.objects.visible_to(user).select_related("unit").filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("案件", "case")
+    letter = commitment_text_for(case, clock.today())
+    if letter is None:
+        raise NotFound("适用的承诺书", "commitment letter in force")
+    return case, letter
+
+
+@router.get("/cases/{case_id}/commitment-letter", response={200: CommitmentLetterOut, **ERRORS},
+            operation_id="get_commitment_letter",
+            summary="The commitment letter in force for the case, to show before confirming")
+@allow(Role.ENTERPRISE, *IN_PERSON, scope=Scope.CASES_READ)
+def get_commitment_letter(request: HttpRequest, case_id: ObjectId):
+    _case, letter = _case_and_letter(user_of(request), case_id)
+    return letter
+
+
 @router.post("/cases/{case_id}/confirmation", response={200: CaseDetailOut, **ACTION_ERRORS},
              operation_id="confirm_case",
              summary="Confirm the facts and accept the commitment letter (enterprise, or "
@@ -105,12 +138,10 @@ def list_late_claims(request: HttpRequest, paging: Query[PageIn]):
 @allow(Role.ENTERPRISE, *IN_PERSON, scope=Scope.CASES_CONFIRM)
 def confirm_case(request: HttpRequest, case_id: ObjectId, confirmation: ConfirmationIn):
     user = user_of(request)
-    case = Case.objects.visible_to(user).select_related("unit").filter(pk=case_id).first()
-    if case is None:
-        raise NotFound("案件", "case")
-    letter = commitment_text_for(case, clock.today())
-    if letter is None:
-        raise NotFound("适用的承诺书", "commitment letter in force")
+    case, letter = _case_and_letter(user, case_id)
+    shown = confirmation.letter_sha256
+    if shown and shown != letter.sha256:
+        raise LetterChanged(case.pk, letter.version)
     case.version = confirmation.version  # the version shown: a change since is a conflict
     assisted = user.role != Role.ENTERPRISE
     services.apply(case, actor=user, commitment_text=letter, origin=request.META.get(

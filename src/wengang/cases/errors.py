@@ -14,6 +14,7 @@ message. ``str()`` gives the Chinese message, then the English one::
     │   ├── ReasonRequired
     │   ├── ApplicationExpired
     │   ├── FactsChanged           the confirmed facts differ from the case (a re-screen changed it)
+    │   │   └── LetterChanged      the commitment letter in force is not the one shown
     │   ├── AccountRequired
     │   ├── AccountInvalid         an account number that is not 6–40 digits
     │   ├── AccountFrozen          the case is approved: its account changes only by the
@@ -173,6 +174,17 @@ class FactsChanged(PreconditionFailed):
         super().__init__(f"案件 {case_id} 的{field}已更新为 {current}（确认的是 {confirmed}），请重新确认",
                          f"case {case_id}: {field} is now {current}, not the confirmed {confirmed}; "
                          "confirm again")
+
+
+class LetterChanged(FactsChanged):
+    """The commitment letter in force is not the one the enterprise was shown."""
+
+    def __init__(self, case_id: int, version: str) -> None:
+        self.case_id, self.version = case_id, version
+        PreconditionFailed.__init__(
+            self, f"案件 {case_id} 的承诺书已更新为 {version} 版，请阅读新的承诺书后重新确认",
+            f"case {case_id}: the commitment letter is now version {version}, not the one shown; "
+            "read it and confirm again")
 
 
 class AccountRequired(PreconditionFailed):
