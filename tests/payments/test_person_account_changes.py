@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
-from tests.web.person_builder import make_person, make_person_case, person_user
+from tests.web.person_builder import make_person, make_person_case, person_user, resident_id
 from wengang.accounts.models import Role, User
 from wengang.cases import sealing
 from wengang.cases.errors import FieldKeyError, NothingToDo, OutsideRegion, WrongRole
@@ -246,3 +246,37 @@ def test_the_database_refuses_a_change_for_neither_or_both_payees(person, payabl
     with pytest.raises(IntegrityError), transaction.atomic():
         AccountChange.objects.filter(pk=change.pk).update(**fields)
     assert AccountChange.objects.get(pk=change.pk).person == person
+
+
+def test_an_officer_records_a_persons_request_at_the_counter_from_the_command_line(
+        person, payable, people):
+    from click.testing import CliRunner
+
+    from wengang.cli import main
+
+    number = person.resident_id()
+
+    def request(*who, holder="张三丰"):
+        return CliRunner().invoke(main, ["payments", "account", "request", *who, "--account", NEW,
+                                         "--bank", "农业银行", "--holder", holder],
+                                  env={"WENGANG_ACTOR": people.agency.username},
+                                  catch_exceptions=False)
+
+    assert request().exit_code == 2  # neither --uscc nor --resident-id
+    assert request("--uscc", "x", "--resident-id", number).exit_code == 2  # both
+    malformed = request("--resident-id", number[:-1] + ("0" if number[-1] != "0" else "1"))
+    assert malformed.exit_code == 1 and "校验位错误" in malformed.output
+    nobody = resident_id(999)  # well formed, on no record
+    unknown = request("--resident-id", nobody)
+    assert unknown.exit_code == 2 and nobody not in unknown.output
+    assert nobody[:6] + "********" + nobody[-4:] in unknown.output
+    stranger = request("--resident-id", number, holder="李四")
+    assert stranger.exit_code == 1 and "与本人姓名不一致" in stranger.output
+    assert not AccountChange.objects.exists()
+
+    done = request("--resident-id", number)
+    assert done.exit_code == 0, done.output
+    change = AccountChange.objects.get()
+    assert (change.person, change.unit, change.channel, change.requested_by) == (
+        person, None, "cli", people.agency)
+    assert change.account_number() == NEW

@@ -244,24 +244,46 @@ def account() -> None:
 
 
 @account.command("request")
-@click.option("--uscc", required=True)
+@click.option("--uscc", help="The unit's (a refund).")
+@click.option("--resident-id", help="The person's (a training subsidy, paid to their card).")
 @click.option("--account", "account_number", required=True)
 @click.option("--bank", "bank_name", required=True)
-@click.option("--holder", "holder_name", required=True, help="Must be the unit's name.")
+@click.option("--holder", "holder_name", required=True,
+              help="Must be the unit's name, or the person's own.")
 @actor_option
 @_errors
-def account_request(uscc, account_number, bank_name, holder_name, actor_name) -> None:
-    """Record a unit's request for a new receiving account. 申请变更收款账户。"""
-    from wengang.cases.models import Channel, Unit
+def account_request(uscc, resident_id, account_number, bank_name, holder_name,
+                    actor_name) -> None:
+    """Record a unit's or a person's request for a new receiving account. 申请变更收款账户。"""
+    from wengang.cases.models import Channel
 
     from .account_changes import request_account_change
 
-    unit = Unit.objects.get(uscc=uscc)
-    change = request_account_change(unit, actor=_actor(actor_name), account_number=account_number,
-                                     bank_name=bank_name, holder_name=holder_name,
-                                     channel=Channel.CLI)
+    payee = _payee(uscc, resident_id)
+    change = request_account_change(payee, actor=_actor(actor_name),
+                                     account_number=account_number, bank_name=bank_name,
+                                     holder_name=holder_name, channel=Channel.CLI)
     console.print(f"账户变更 #{change.pk}：{change.account_masked}，{change.verifiable_from} 起可核实 / "
                   f"verifiable from {change.verifiable_from}")
+
+
+def _payee(uscc: str | None, resident_id: str | None):
+    """The unit of ``--uscc`` or the person of ``--resident-id`` (exactly one), on record."""
+    from wengang.accounts.login import person_key
+    from wengang.cases.models import Person, Unit
+    from wengang.core.ids import mask_resident_id
+
+    if (uscc is None) == (resident_id is None):
+        raise click.UsageError("请给出 --uscc 或 --resident-id 之一 / give one of --uscc and "
+                               "--resident-id")
+    if uscc is not None:
+        payee, shown = Unit.objects.filter(uscc=uscc.strip().upper()).first(), uscc
+    else:  # looked up by its blind index, shown masked
+        payee = Person.objects.filter(resident_id_digest=person_key(resident_id)).first()
+        shown = mask_resident_id(resident_id.strip().upper())
+    if payee is None:
+        raise click.BadParameter(f"没有 {shown} 的记录 / {shown} is not on record")
+    return payee
 
 
 @account.command("decide")
