@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,45 @@ def test_a_task_of_another_host_is_queued_again_only_once_stale(queued):
 
     assert sorted(requeued) == sorted([str(stale), str(plain)])
     assert _status(recent) == "RUNNING"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_worker_finds_a_task_a_worker_killed_meanwhile_left_running(queued):
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from wengang.stats.tasks import refresh_stats
+    from wengang.web.worker import ResilientWorker
+
+    worker = ResilientWorker(queue_names=["default"], interval=0.05, batch=False,
+                             backend_name="default", startup_delay=False, max_tasks=None,
+                             excluded_queue_names=[], orphan_check=0.3)
+
+    def work():
+        try:
+            worker.run()
+        finally:
+            connection.close()
+
+    loop = threading.Thread(target=work)
+    loop.start()
+    try:
+        time.sleep(0.5)  # started, looked for orphans, found nothing to do: idle
+        # Claimed meanwhile by a worker that died (not before run_after: no one else takes it).
+        orphan = refresh_stats.using(run_after=timezone.now() + timedelta(seconds=1)).enqueue().id
+        _running(orphan, f"{socket.gethostname()[:40]}:{_dead_pid()}:abcdefgh")
+        deadline = time.monotonic() + 20
+        while _status(orphan) != "SUCCESSFUL" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _status(orphan) == "SUCCESSFUL"
+    finally:
+        worker.running = False
+        loop.join(10)
+        worker.watch.join(10)
+    assert not loop.is_alive() and not worker.watch.is_alive()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,8 @@
    running before it runs it; a SIGKILL (out of memory, a machine reboot) or a database error
    while recording the outcome leaves that mark behind, and nothing ever picks the task up
    again. Here such a task is queued again (``requeue_orphans``), when the worker starts and
-   every ``ORPHAN_CHECK`` seconds after:
+   every ``ORPHAN_CHECK`` seconds after, by a watch thread (an idle worker, or one busy with a
+   long task, must not leave a dead worker's task waiting):
    - claimed by a worker of this host whose process is gone (worker ids are ``host:pid:nonce``);
    - claimed by an earlier life of this very process (it lost the database mid-task);
    - claimed by another host, or by a worker without our kind of id, and started more than
@@ -25,6 +26,7 @@ refresh recounts, and loading a screening result again changes nothing (``cases.
 import logging
 import os
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -91,14 +93,18 @@ def requeue_orphans(*, current_id: str = "", stale_after: timedelta | None = Non
 class ResilientWorker(Worker):
     """``db_worker``'s loop, kept alive through database outages, recovering orphaned tasks."""
 
-    def __init__(self, **options) -> None:
+    def __init__(self, *, orphan_check: float = ORPHAN_CHECK, **options) -> None:
         super().__init__(worker_id=new_worker_id(), **options)
-        self._checked = float("-inf")
+        self.orphan_check = orphan_check
 
     def run(self) -> None:
+        if not self.batch:  # a one-off run (--batch) looks once, below
+            self.watch = threading.Thread(target=self._watch_for_orphans, name="orphan-watch",
+                                          daemon=True)
+            self.watch.start()
         while self.running:
             try:
-                self._requeue_orphans_now_and_then()
+                requeue_orphans(current_id=self.worker_id)  # at start, and after an outage
                 super().run()
                 return  # --batch or --max-tasks: done
             except DATABASE_ERRORS as error:
@@ -106,14 +112,25 @@ class ResilientWorker(Worker):
                 logger.error("database unavailable, worker %s waits %.0f s: %s",
                              self.worker_id, OUTAGE_PAUSE, first_line)
                 connection.close_if_unusable_or_obsolete()
-                # A new id: the task this life had claimed is then an orphan, queued again below.
+                # A new id: the task this life had claimed is then an orphan, queued again above.
                 self.worker_id = new_worker_id()
-                self._checked = float("-inf")
                 self.startup_delay = False
                 time.sleep(OUTAGE_PAUSE)
 
+    def _watch_for_orphans(self) -> None:
+        """Every ``orphan_check`` seconds while the worker runs, on its own connection."""
+        while True:
+            time.sleep(self.orphan_check)
+            if not self.running:
+                return
+            try:
+                requeue_orphans(current_id=self.worker_id)
+            except DATABASE_ERRORS:
+                pass  # the outage is the main loop's to report: look again next time
+            finally:
+                connection.close()  # this thread's connection, not kept between looks
+
     def run_task(self, db_task_result: DBTaskResult) -> None:
-        self._requeue_orphans_now_and_then()
         super().run_task(db_task_result)
         if (db_task_result.status == TaskResultStatus.FAILED
                 and db_task_result.exception_class_path in DATABASE_ERROR_PATHS):
@@ -122,11 +139,6 @@ class ResilientWorker(Worker):
                 status=TaskResultStatus.READY, started_at=None, finished_at=None)
             logger.warning("task %s failed on a lost database connection: queued again",
                            db_task_result.pk)
-
-    def _requeue_orphans_now_and_then(self) -> None:
-        if time.monotonic() - self._checked >= ORPHAN_CHECK:
-            requeue_orphans(current_id=self.worker_id)
-            self._checked = time.monotonic()
 
 
 def run_worker(*, interval: float = 1.0, batch: bool = False, max_tasks: int | None = None) -> None:
