@@ -110,27 +110,7 @@ def bulk_cases(request: HttpRequest, body: BulkIn):
         raise NotFound("案件", "case")  # any case outside one's region: nothing is done
     if body.action in ("hold", "release") and not body.reason.strip():
         raise ReasonRequired("暂缓 / hold" if body.action == "hold" else "解除暂缓 / release")
-    done, refused = 0, []
-    if body.action == "open_review":
-        by_program: dict[str, list[int]] = {}
-        for case in cases:
-            by_program.setdefault(case.program, []).append(case.pk)
-        for program, ids in by_program.items():
-            try:
-                batches = services.open_review_batches(actor=user, region_code=user.region_code,
-                                                       program=program, case_ids=ids,
-                                                       channel=Channel.API)
-            except CaseError as error:
-                refused.append(_refusal(ids, error))
-            else:
-                done += sum(batch.items.count() for batch in batches)
-    else:
-        act = services.hold if body.action == "hold" else services.release
-        for case in cases:
-            try:
-                act(case, actor=user, reason=body.reason, channel=Channel.API)
-            except CaseError as error:
-                refused.append(_refusal([case.pk], error))
-            else:
-                done += 1
-    return {"selected": len(cases), "done": done, "refused": refused}
+    outcome = services.act_on_many(cases, body.action, actor=user, reason=body.reason,
+                                   channel=Channel.API)
+    return {"selected": len(cases), "done": outcome.done,
+            "refused": [_refusal(r.case_ids, r.error) for r in outcome.refused]}

@@ -15,8 +15,10 @@ transaction and returns the record it made or changed; state changes go through 
     open_publicity / file_objection / resolve_objection / close_publicity
     file_late_claim                                         补报
     assign_service_task / complete_service_task             服务专员
+    act_on_many                                             the queue's bulk actions
 """
 
+from .bulk import act_on_many
 from .late_claims import file_late_claim
 from .loading import LoadSummary, load_screening
 from .publicity import close_publicity, file_objection, open_publicity, resolve_objection
@@ -48,7 +50,7 @@ from .workflow import (
 )
 
 __all__ = [
-    "Confirmation", "LoadSummary", "apply", "approve", "approve_batch", "assign_service_task",
+    "Confirmation", "LoadSummary", "act_on_many", "apply", "approve", "approve_batch", "assign_service_task",
     "change_account", "close_publicity", "complete_service_task", "confirmed_decision",
     "decline", "escalate_overdue", "expire_applications", "file_late_claim", "file_objection",
     "hold", "load_screening", "notify", "notify_many", "open_publicity", "open_review_batches",

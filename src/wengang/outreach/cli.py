@@ -4,15 +4,13 @@ Follows ``wengang cases``: each command calls one service, prints what it did, a
 step prints the reason (Chinese, then English) and exits with 1.
 """
 
-import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from wengang.cases.cli import setup_django
+from wengang.cases.cli import _errors, setup_django
 
 console = Console()
 CHANNELS = ("inbox", "outbox", "sms", "wechat", "email")
@@ -22,20 +20,6 @@ CHANNELS = ("inbox", "outbox", "sms", "wechat", "email")
 def notify() -> None:
     """Notices to enterprises (企业告知): plan, send, call lists, reach."""
     setup_django()
-
-
-def _errors(function):
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        from wengang.cases.errors import CaseError
-        from wengang.core.errors import CoreError
-
-        try:
-            return function(*args, **kwargs)
-        except (CaseError, CoreError) as error:
-            console.print(f"[red]{error.zh}[/red]\n{error.en} [dim]({error.code})[/dim]")
-            sys.exit(1)
-    return wrapper
 
 
 @notify.command("plan")

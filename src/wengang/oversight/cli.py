@@ -320,12 +320,19 @@ def scheduler(once, sync_every, sweep_every, stats_every, pause, actor_name) -> 
     from datetime import timedelta
 
     setup_django()
-    from .scheduler import Schedule, jobs, loop
+    from .scheduler import Schedule, jobs
 
     actor = _actor(actor_name)
     schedule = Schedule(jobs(actor, sync_every=timedelta(seconds=sync_every),
                              sweep_every=timedelta(seconds=sweep_every),
                              stats_every=timedelta(seconds=stats_every)))
+    run_schedule(schedule, pause=pause, once=once)
+
+
+def run_schedule(schedule, *, pause: float, once: bool) -> None:
+    """Run the jobs until stopped (or one tick), a line per outcome; exit 1 if any failed."""
+    from .scheduler import loop
+
     failed = False
     for outcome in loop(schedule, pause=pause, ticks=1 if once else None):
         failed |= not outcome.ok

@@ -141,33 +141,16 @@ def bulk(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
         return redirect(back)
-    user, data = request.user, form.cleaned_data
-    cases, done, refused = list(data["cases"]), 0, []
-    if data["action"] == "open_review":
-        by_program: dict[str, list[int]] = {}
-        for case in cases:
-            by_program.setdefault(case.program, []).append(case.pk)
-        for program, ids in by_program.items():
-            try:
-                batches = services.open_review_batches(actor=user, region_code=user.region_code,
-                                                       program=program, case_ids=ids)
-            except CaseError as error:
-                refused.append(f"{program_name(program)}：{error}")
-            else:
-                done += sum(batch.items.count() for batch in batches)
-    else:
-        act = services.hold if data["action"] == "hold" else services.release
-        for case in cases:
-            try:
-                act(case, actor=user, reason=data["reason"])
-            except CaseError as error:
-                refused.append(_("案件 %(pk)d：%(error)s") % {"pk": case.pk, "error": error})
-            else:
-                done += 1
-    messages.success(request, _("已办理 %(done)d 件（共选 %(n)d 件）。") % {"done": done,
+    data = form.cleaned_data
+    cases = list(data["cases"])
+    outcome = services.act_on_many(cases, data["action"], actor=request.user,
+                                   reason=data["reason"])
+    messages.success(request, _("已办理 %(done)d 件（共选 %(n)d 件）。") % {"done": outcome.done,
                                                                      "n": len(cases)})
-    for line in refused:
-        messages.error(request, line)
+    for refusal in outcome.refused:
+        messages.error(request, f"{program_name(refusal.program)}：{refusal.error}"
+                       if refusal.program else _("案件 %(pk)d：%(error)s") % {
+                           "pk": refusal.case_ids[0], "error": refusal.error})
     return redirect(back)
 
 

@@ -10,36 +10,19 @@ quarantined a file (a person should look; the next run continues where this one 
 """
 
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from wengang.cases.cli import console, setup_django
+from wengang.cases.cli import _errors, console, setup_django
 
 
 @click.group()
 def zones() -> None:
     """Two-zone exchange (外网申请、内网审核): export, import, status. 内外网交换。"""
     setup_django()
-
-
-def _errors(function):
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        from wengang.cases.errors import CaseError
-        from wengang.core.errors import CoreError
-
-        from .envelope import ZoneError
-
-        try:
-            return function(*args, **kwargs)
-        except (ZoneError, CaseError, CoreError) as error:
-            console.print(f"[red]{error.zh}[/red]\n{error.en} [dim]({getattr(error, 'code', '')})[/dim]")
-            sys.exit(1)
-    return wrapper
 
 
 def _progress() -> Progress:
@@ -141,16 +124,10 @@ def exchange_command(every, once) -> None:
     """Import, then export, periodically (the intranet's `wengang scheduler` does it too). 定时交换。"""
     from datetime import timedelta
 
-    from wengang.oversight.scheduler import Schedule, loop
+    from wengang.oversight.cli import run_schedule
+    from wengang.oversight.scheduler import Schedule
 
     from .scheduler import exchange_job
 
-    failed = False
-    for outcome in loop(Schedule([exchange_job(timedelta(seconds=every))]), pause=min(every, 30),
-                        ticks=1 if once else None):
-        failed |= not outcome.ok
-        colour = "green" if outcome.ok else "red"
-        console.print(f"[{colour}]{outcome.at:%Y-%m-%d %H:%M:%S} {outcome.job}[/{colour}] "
-                      f"{outcome.summary}")
-    if failed:
-        sys.exit(1)
+    run_schedule(Schedule([exchange_job(timedelta(seconds=every))]), pause=min(every, 30),
+                 once=once)

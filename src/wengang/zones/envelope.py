@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from wengang.core.errors import CoreError
+
 FORMAT = "wengang-zone/1"
 INWARD, OUTWARD = "inward", "outward"
 """Inward: internet → intranet (confirmations, objections, account changes, late claims).
@@ -37,16 +39,10 @@ FILE_NAME = re.compile(r"^(inward|outward)-([0-9]{12})\.json$")
 FIELDS = ("format", "direction", "sender", "sequence", "kind", "created_at", "payload")
 
 
-class ZoneError(ValueError):
+class ZoneError(CoreError):
     """A zone message refused or a zone misconfigured: what, where, why (Chinese / English)."""
 
     code = "zone"
-
-    def __init__(self, zh: str, en: str, *, code: str | None = None) -> None:
-        self.zh, self.en = zh, en
-        if code is not None:
-            self.code = code
-        super().__init__(f"{zh} / {en}")
 
 
 @dataclass(frozen=True)

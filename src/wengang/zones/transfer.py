@@ -142,7 +142,7 @@ def _move(path: Path, folder: Path) -> Path:
     return target
 
 
-def quarantine(path: Path, in_dir: Path, error: ZoneError | CaseError | CoreError) -> str:
+def quarantine(path: Path, in_dir: Path, error: CaseError | CoreError) -> str:
     target = _move(path, in_dir / "quarantine")
     code = getattr(error, "code", "")
     reason = f"{error.zh}\n{error.en}\n({code}) {clock.now().isoformat()}\n"
@@ -160,7 +160,7 @@ def _apply(message: Message, data: bytes, appliers: dict, keys: dict) -> tuple[b
                     raise ZoneError(f"未知的消息类型 {message.kind}", f"unknown kind {message.kind}",
                                     code="zone_unknown_kind")
                 answer, applied = applier(message, keys), True
-        except (ZoneError, CaseError, CoreError) as error:
+        except (CaseError, CoreError) as error:  # a ZoneError is a CoreError
             answer, applied = f"{error.zh} / {error.en}", False
         ReceivedMessage.objects.create(
             direction=message.direction, sequence=message.sequence, kind=message.kind,
