@@ -14,6 +14,7 @@ from .models import Case, Channel
 from .review import open_review_batches
 from .workflow import hold, release
 
+
 @dataclass(frozen=True)
 class Refusal:
     case_ids: list[int]

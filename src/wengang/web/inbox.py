@@ -76,7 +76,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if notice is None:
         raise Http404("notice")
     mark_read([notice], request.user)
-    return render(request, "web/portal/notice.html", {"notice": notice})
+    return render(request, "web/portal/notice.html", {
+        "notice": notice, "case_view": "web:portal-case", "inbox_view": "web:portal-inbox"})
 
 
 @enterprise_only

@@ -160,7 +160,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if notice is None:
         raise Http404("notice")
     mark_read([notice], request.user)
-    return render(request, "web/portal/person_notice.html", {"notice": notice})
+    return render(request, "web/portal/notice.html", {
+        "notice": notice, "case_view": "web:person-case", "inbox_view": "web:person-inbox"})
 
 
 class PersonAccountChangeForm(AccountChangeRequestForm):
