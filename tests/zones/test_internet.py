@@ -1,6 +1,8 @@
 """The internet instance: it keeps the intranet's copy, and records what enterprises and the
 public submit instead of deciding anything itself."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -26,6 +28,19 @@ def test_the_copy_holds_what_the_portal_shows(mirrored):
     assert list(CaseEvent.objects.filter(case=case).values_list("pk", flat=True)) == [OWN * 10]
     page = mirrored.get(reverse("web:portal-case", kwargs={"pk": OWN})).content.decode()
     assert "10,000.00" in page and reverse("web:portal-confirm", kwargs={"pk": OWN}) in page
+
+
+def test_a_letter_replaced_since_it_was_shown_is_not_submitted(mirrored, internet):
+    url = reverse("web:portal-confirm", kwargs={"pk": OWN})
+    shown = re.search(r'name="letter" value="([0-9a-f]{64})"',
+                      mirrored.get(url).content.decode()).group(1)
+    form = {"insured": 25, "signatory_name": "王小明", "agree": "on", "amount_fen": 1_000_000,
+            "version": 1}
+    refused = mirrored.post(url, {**form, "letter": "0" * 64})  # a letter no longer in force
+    assert refused.status_code == 200 and "承诺书已在您阅读后更新" in refused.content.decode()
+    assert not Submission.objects.exists()
+    assert mirrored.post(url, {**form, "letter": shown}).status_code == 302
+    assert Submission.objects.get().message.payload["commitment_sha256"] == shown
 
 
 def test_a_confirmation_waits_for_the_intranet_and_changes_no_case(mirrored, internet):

@@ -10,7 +10,6 @@ from ninja import Field, Query, Router, Schema
 
 from wengang.accounts.models import Role
 from wengang.cases import services
-from wengang.cases.errors import LetterChanged
 from wengang.cases.models import Case, Channel, LateClaim
 from wengang.cases.workflow import IN_PERSON
 from wengang.core.clock import clock
@@ -139,9 +138,6 @@ def get_commitment_letter(request: HttpRequest, case_id: ObjectId):
 def confirm_case(request: HttpRequest, case_id: ObjectId, confirmation: ConfirmationIn):
     user = user_of(request)
     case, letter = _case_and_letter(user, case_id)
-    shown = confirmation.letter_sha256
-    if shown and shown != letter.sha256:
-        raise LetterChanged(case.pk, letter.version)
     case.version = confirmation.version  # the version shown: a change since is a conflict
     assisted = user.role != Role.ENTERPRISE
     services.apply(case, actor=user, commitment_text=letter, origin=request.META.get(
@@ -149,6 +145,7 @@ def confirm_case(request: HttpRequest, case_id: ObjectId, confirmation: Confirma
         read_out=confirmation.read_out,
         confirmation=services.Confirmation(size=case.size, insured=confirmation.insured,
                                            amount_fen=confirmation.amount_fen,
-                                           signatory_name=confirmation.signatory_name))
+                                           signatory_name=confirmation.signatory_name,
+                                           letter_sha256=confirmation.letter_sha256 or ""))
     case.refresh_from_db()
     return CaseDetailOut.of(case, services.timeline(case), staff=assisted)

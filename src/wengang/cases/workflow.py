@@ -61,6 +61,7 @@ from .errors import (
     ConfirmationIneligible,
     FactsChanged,
     IllegalTransition,
+    LetterChanged,
     NotOwnUnit,
     OutsideRegion,
     ReasonRequired,
@@ -505,9 +506,19 @@ class Confirmation:
     signatory_name: str
     account: str = ""
     """The receiving account; empty: the one on record (bank account, else the SI account)."""
+    letter_sha256: str = ""
+    """The SHA-256 of the commitment letter shown; empty: the letter given is signed as is."""
 
 
 _ACCOUNT_NUMBER = re.compile(r"[0-9]{6,40}")
+
+
+def require_letter_shown(case: Case, confirmation: Confirmation,
+                         commitment_text: CommitmentText) -> None:
+    """The letter signed is the letter shown: one replaced since is refused, never signed unread
+    (``apply``, and the internet instance's submission of a confirmation)."""
+    if confirmation.letter_sha256 not in ("", commitment_text.sha256):
+        raise LetterChanged(case.pk, commitment_text.version)
 
 
 def confirmed_decision(case: Case, *, size: str,
@@ -534,7 +545,8 @@ def apply(case: Case, *, actor: User, confirmation: Confirmation, commitment_tex
     and the commitment are marked as assisted). A size or headcount other than screening found
     recomputes the amount (``confirmed_decision``; before → after in the event); facts that make
     the case ineligible are refused (``ConfirmationIneligible``). The confirmed amount must be
-    the one the server computes: a re-screen in between makes the enterprise confirm again.
+    the one the server computes: a re-screen in between makes the enterprise confirm again, as
+    a commitment letter replaced since it was shown does (``LetterChanged``).
     """
     assisted = channel == Channel.ASSISTED
     require_actor_for_case(actor, case, Action.APPLIED,
@@ -545,6 +557,7 @@ def apply(case: Case, *, actor: User, confirmation: Confirmation, commitment_tex
         raise ReasonRequired(_label(Action.APPLIED))
     if confirmation.account and not _ACCOUNT_NUMBER.fullmatch(confirmation.account):
         raise AccountInvalid(mask_account(confirmation.account))
+    require_letter_shown(case, confirmation, commitment_text)
     today = _today(today)
     # Screening the unit again reads files: before the lock; the version check below makes
     # sure the case it was computed from is still the case.

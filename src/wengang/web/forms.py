@@ -40,7 +40,7 @@ class ConfirmForm(forms.Form):
     """Confirm the facts and accept the commitment letter; ``amount_fen``, ``version`` and
     ``letter`` (the SHA-256 of the letter's text) are the ones shown, so a re-screen, another
     change or a new letter in between is refused, not silently signed. A client that does not
-    send ``letter`` (the API's own form has none) signs the letter in force."""
+    send ``letter`` signs the letter in force (``workflow.require_letter_shown``)."""
 
     insured = forms.IntegerField(label=_("参保人数"), min_value=0)
     signatory_name = forms.CharField(label=_("企业经办人姓名"), max_length=64)

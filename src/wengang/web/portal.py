@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from wengang.cases import services
-from wengang.cases.errors import CaseError
+from wengang.cases.errors import CaseError, LetterChanged
 from wengang.cases.models import Case, CaseEvent, Channel, LateClaim
 from wengang.core.clock import clock
 from wengang.core.errors import CoreError
@@ -97,12 +97,12 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConfirmForm(request.POST or None, initial={
         "amount_fen": case.amount_fen, "version": case.version, "insured": case.insured,
         "letter": letter.sha256})
-    if request.method == "POST" and form.is_valid() and not _letter_changed(form, letter):
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         case.version = data["version"]  # the version shown: a change since then is a conflict
         confirmation = services.Confirmation(
             size=case.size, insured=data["insured"], amount_fen=data["amount_fen"],
-            signatory_name=data["signatory_name"])
+            signatory_name=data["signatory_name"], letter_sha256=data["letter"])
         try:
             if internet_zone():  # two-zone: recorded here, applied by the intranet's workflow
                 submit_confirmation(case, actor=request.user, confirmation=confirmation,
@@ -111,6 +111,11 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
                 services.apply(case, actor=request.user, confirmation=confirmation,
                                commitment_text=letter, origin=client_ip(request) or "",
                                channel=Channel.ONLINE)
+        except LetterChanged:
+            # The new letter is on the page below, with its fingerprint for the next submission.
+            form.data = form.data.copy()
+            form.data["letter"] = letter.sha256
+            form.add_error(None, _("承诺书已在您阅读后更新：请阅读下方的新承诺书，再确认提交。"))
         except CaseError as error:
             form.add_error(None, str(error))
         else:
@@ -120,18 +125,6 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/portal/confirm.html",
                   {"case": case, "letter": letter, "form": form,
                    "program_name": program_name(case.program)})
-
-
-def _letter_changed(form: ConfirmForm, letter) -> bool:
-    """The letter shown is no longer the one in force: refused, and the page shows the new one
-    (with its fingerprint, so the next submission signs what was read)."""
-    shown = form.cleaned_data["letter"]
-    if not shown or shown == letter.sha256:
-        return False
-    form.data = form.data.copy()
-    form.data["letter"] = letter.sha256
-    form.add_error(None, _("承诺书已在您阅读后更新：请阅读下方的新承诺书，再确认提交。"))
-    return True
 
 
 @enterprise_only

@@ -21,7 +21,7 @@ from wengang.cases.errors import (
     ReasonRequired,
 )
 from wengang.cases.models import Action, Case, CommitmentText, Person, State
-from wengang.cases.workflow import Confirmation, require_actor_for_case
+from wengang.cases.workflow import Confirmation, require_actor_for_case, require_letter_shown
 from wengang.core.clock import clock
 from wengang.core.ids import mask_account
 
@@ -60,6 +60,7 @@ def submit_confirmation(case: Case, *, actor: User, confirmation: Confirmation,
     require_actor_for_case(actor, case, Action.APPLIED, roles=(Role.ENTERPRISE,))
     if not confirmation.signatory_name.strip():
         raise ReasonRequired(str(Action.APPLIED.label))
+    require_letter_shown(case, confirmation, commitment_text)
     if case.state != State.AWAITING_APPLICATION:
         raise IllegalTransition(case.pk, str(Action.APPLIED.label), str(case.get_state_display()),
                                 (str(State.AWAITING_APPLICATION.label),))
