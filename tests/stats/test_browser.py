@@ -74,3 +74,20 @@ def test_anyone_on_a_phone_sees_the_public_figures(scenario, open_page):  # noqa
     assert "¥18,500.00" in page.inner_text(".tiles")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
     shot(page, "stats-5-public-phone")
+
+
+def test_the_training_subsidies_have_their_own_dashboard(training, open_page):  # noqa: F811
+    refresh()
+    page = open_page(**DESKTOP)
+    staff_login(page, training.officer)
+    page.wait_for_url("**/console/")
+    page.goto("/stats/")
+    page.click(".stats-tabs >> text=培训补贴")
+    page.wait_for_url("**/stats/training/")
+    _charts_drawn(page, ("training_region", "training_program", "training_subject",
+                         "training_week"))
+    assert "¥6,152.00" in page.inner_text(".tiles")
+    page.click("#training_subject summary")  # the chart's table view
+    assert "四级（中级工）" in page.inner_text("#training_subject table")
+    assert "培训甲" not in page.inner_text("main")  # totals only, never a person
+    shot(page, "stats-6-training")

@@ -157,6 +157,7 @@ RULES: dict[str, Rule] = {
     "stats:overview": Rule(CONSOLE),
     "stats:public": Rule(EVERYONE),  # headline figures: counts and sums only
     "stats:operations": Rule(CONSOLE),
+    "stats:training": Rule(CONSOLE),  # the training subsidies: totals only, never a person
     "stats:departments": Rule(CONSOLE | {"department"}),
     "stats:chart-xlsx": Rule(CONSOLE, lambda w: {"chart": "region"}),
     "stats:refresh": Rule(DECIDERS | {"admin"}, ok=(405,)),

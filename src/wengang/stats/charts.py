@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from wengang.core.money import fen_to_yuan
 
-from . import kpis
+from . import kpis, training_figures
 
 MONEY, RATE, COUNT, TEXT, DAYS = "money", "rate", "count", "text", "days"
 
@@ -162,6 +162,61 @@ def _compliance(scope: str | None, department: str | None = None) -> ChartTable:
                        for r in rows], chart)
 
 
+# The training subsidies (培训补贴): their own charts, from their own tables (training_figures).
+
+def _training_table(by: str, title, header):
+    def build(scope: str | None) -> ChartTable:
+        rows = training_figures.breakdown(scope, by)
+        columns = [Column(str(header), TEXT), Column(_("符合条件（人/户）")),
+                   Column(_("已发放（人/户）")), Column(_("发放金额（元）"), MONEY),
+                   Column(_("人（户）均金额（元）"), MONEY), Column(_("受益率"), RATE),
+                   Column(_("应追回（元）"), MONEY), Column(_("已追回（元）"), MONEY)]
+        body = [[row.label, row.eligible, row.paid, row.paid_fen, row.average_fen,
+                 row.beneficiary_rate, row.receivable_fen, row.recovered_fen] for row in rows]
+        chart = {"type": "bar", "labels": [row.label for row in rows],
+                 "series": [{"name": _("发放金额（元）"), "values": [_yuan(r.paid_fen) for r in rows]},
+                            {"name": _("已发放（人/户）"), "values": [r.paid for r in rows],
+                             "axis": 1},
+                            {"name": _("符合条件（人/户）"), "values": [r.eligible for r in rows],
+                             "axis": 1}],
+                 "axes": [_("元"), _("人/户")]}
+        return ChartTable(f"training_{by}", str(title), columns, body, chart,
+                          keys=[row.key for row in rows])
+    return build
+
+
+def _training_subjects(scope: str | None) -> ChartTable:
+    rows = training_figures.breakdown(scope, "subject")
+    columns = [Column(_("补贴事项"), TEXT), Column(_("符合条件（人/户）")), Column(_("已发放（人/户）")),
+               Column(_("符合条件事项")), Column(_("已发放事项")), Column(_("发放金额（元）"), MONEY),
+               Column(_("人（户）均金额（元）"), MONEY), Column(_("受益率"), RATE)]
+    body = [[row.label, row.eligible, row.paid, row.items, row.paid_items, row.paid_fen,
+             row.average_fen, row.beneficiary_rate] for row in rows]
+    chart = {"type": "bar", "labels": [row.label for row in rows],
+             "series": [{"name": _("发放金额（元）"), "values": [_yuan(r.paid_fen) for r in rows]},
+                        {"name": _("已发放事项"), "values": [r.paid_items for r in rows], "axis": 1},
+                        {"name": _("符合条件事项"), "values": [r.items for r in rows], "axis": 1}],
+             "axes": [_("元"), _("项")]}
+    return ChartTable("training_subject", _("按补贴事项（证书等级、以工代训）"), columns, body, chart,
+                      keys=[row.key for row in rows])
+
+
+def _training_weeks(scope: str | None) -> ChartTable:
+    rows = training_figures.breakdown(scope, "week")
+    columns = [Column(_("周（自周一）"), TEXT), Column(_("到账笔数")), Column(_("到账金额（元）"), MONEY)]
+    running, cumulative = 0, []
+    for row in rows:
+        running += row.paid_fen
+        cumulative.append(_yuan(running))
+    chart = {"type": "line", "labels": [row.key for row in rows],
+             "series": [{"name": _("当周到账（元）"), "values": [_yuan(r.paid_fen) for r in rows],
+                         "bar": True},
+                        {"name": _("累计到账（元）"), "values": cumulative}],
+             "axes": [_("元")]}
+    return ChartTable("training_week", _("培训补贴按周发放进度"), columns,
+                      [[row.key, row.paid, row.paid_fen] for row in rows], chart)
+
+
 CHARTS = {
     "region": _by("region", gettext_lazy("按行政区划"), gettext_lazy("行政区划")),
     "program": _by("program", gettext_lazy("按政策项目"), gettext_lazy("政策项目")),
@@ -173,10 +228,17 @@ CHARTS = {
     "pipeline": _pipeline,
     "channels": _channels,
     "compliance": _compliance,
+    "training_program": _training_table("program", gettext_lazy("按培训补贴项目"),
+                                        gettext_lazy("政策项目")),
+    "training_subject": _training_subjects,
+    "training_region": _training_table("region", gettext_lazy("按行政区划"),
+                                       gettext_lazy("行政区划")),
+    "training_week": _training_weeks,
 }
 OVERVIEW = ("region", "program", "week", "size", "industry")
 OPERATIONS = ("pipeline", "time_to_money", "steps", "channels", "compliance")
 DEPARTMENTS = ("compliance",)
+TRAINING = ("training_region", "training_program", "training_subject", "training_week")
 
 
 def build(slug: str, scope: str | None, **options) -> ChartTable:

@@ -1,6 +1,7 @@
 """``wengang stats``: the headline table in the terminal; refresh, reports and roll-up files.
 
-    wengang stats [--region 360100]          the headline table (by region below it)
+    wengang stats [--region 360100]          the headline table (by region below it), and
+                                             a line on the training subsidies
     wengang stats refresh                    recount the summary tables (progress bar)
     wengang stats report monthly --month 2020-05 --out may.pdf   (.pdf or .xlsx)
     wengang stats report publicity 12 --out notice.pdf
@@ -82,7 +83,7 @@ def stats(ctx, region) -> None:
 
 def _show(scope: str | None) -> None:
     from wengang.core.money import fen_to_yuan
-    from wengang.stats import kpis
+    from wengang.stats import kpis, training_figures
     from wengang.stats.charts import RATE, display
     from wengang.stats.models import Rollup
 
@@ -100,6 +101,12 @@ def _show(scope: str | None) -> None:
                   f"应追回未结清 / receivables open: {owed.open:,} 笔, "
                   f"{fen_to_yuan(owed.outstanding_fen, grouping=True)} 元; "
                   f"已追回 / recovered {fen_to_yuan(owed.recovered_fen, grouping=True)} 元")
+    training = training_figures.headline(scope)  # another fund's money: a line apart
+    if training.eligible:
+        console.print(f"培训补贴（另计）/ training subsidies (apart): 已发放 paid {training.paid:,} "
+                      f"人次 of {training.eligible:,} ({training.persons_paid:,} 人 persons, "
+                      f"{training.units_paid:,} 家 units), "
+                      f"{fen_to_yuan(training.paid_fen, grouping=True)} 元")
     for rollup in kpis.provenance(scope):
         label = "本地 local" if not rollup.source else f"导入 imported {rollup.source}"
         console.print(f"[dim]{label}: 统计截至 as of {rollup.as_of}, 计算于 computed "

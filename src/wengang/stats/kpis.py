@@ -8,6 +8,9 @@
     receivables(scope)               raised, recovered, written off, open
     pipeline(scope)                  cases by state (the agency's funnel)
 
+The skills-training subsidies are another fund's money: their figures are ``training_figures``,
+read from their own tables; nothing here reads those.
+
 A scope is a region code (a province, city or county: its subtree) or ``None`` for everything
 this deployment holds (the nation, on a national deployment). Every figure is a sum of table
 rows; ratios are computed last, from the sums, never averaged.
@@ -342,7 +345,11 @@ class ReceivableFigures:
 
 
 def receivables(scope: str | None) -> ReceivableFigures:
-    sums = rows(ReceivableCount, scope).aggregate(
+    return _receivable_sums(ReceivableCount, scope)
+
+
+def _receivable_sums(model, scope: str | None) -> ReceivableFigures:
+    sums = rows(model, scope).aggregate(
         receivables=Sum("receivables"), amount_fen=Sum("amount_fen"),
         recovered_fen=Sum("recovered_fen"), written_off_fen=Sum("written_off_fen"),
         open=Sum("open"), outstanding_fen=Sum("outstanding_fen"))

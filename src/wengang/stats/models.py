@@ -184,9 +184,7 @@ class NoticeCount(_Row):
         return f"{self.region_code} {self.channel} {self.status}: {self.notices}"
 
 
-class ReceivableCount(_Row):
-    """Receivables (追回) by county and program: raised, recovered, written off, still open."""
-
+class _Receivables(_Row):
     program = models.CharField(_("政策项目"), max_length=32)
     receivables = models.PositiveIntegerField(_("笔数"))
     amount_fen = models.BigIntegerField(_("应追回（分）"))
@@ -196,12 +194,121 @@ class ReceivableCount(_Row):
     outstanding_fen = models.BigIntegerField(_("未结清（分）"))
 
     class Meta:
-        verbose_name = _("追回汇总")
-        verbose_name_plural = _("追回汇总")
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.program}: {self.outstanding_fen}"
 
 
+class ReceivableCount(_Receivables):
+    """Receivables (追回) by county and program: raised, recovered, written off, still open."""
+
+    class Meta:
+        verbose_name = _("追回汇总")
+        verbose_name_plural = _("追回汇总")
+
+
 ROW_MODELS = (CaseCount, StateCount, PaymentCount, PaymentDay, TimeToMoney, ReviewCount,
               NoticeCount, ReceivableCount)
+"""The refunds' tables: what the roll-up files carry (``stats.rollup``)."""
+
+
+# The skills-training subsidies (培训补贴): another fund's money, counted in tables of their own
+# so that no refund figure ever adds them in. A case's region is its beneficiary's: the
+# person's, or the unit's for 以工代训. Only this deployment's rows for now (``source`` empty):
+# the roll-up files do not carry them yet.
+
+BENEFICIARIES = ("person", "unit")
+
+
+class TrainingCount(_Row):
+    """Training cases by county, program and beneficiary kind (a person, or a unit for 以工代训)."""
+
+    program = models.CharField(_("政策项目"), max_length=32)
+    beneficiary = models.CharField(_("补贴对象"), max_length=8,
+                                   help_text=_("person 个人 / unit 单位（以工代训）。"))
+    cases = models.PositiveIntegerField(_("案件数"))
+    eligible = models.PositiveIntegerField(_("符合条件"))
+    eligible_fen = models.BigIntegerField(_("符合条件金额（分）"))
+
+    class Meta:
+        verbose_name = _("培训补贴案件汇总")
+        verbose_name_plural = _("培训补贴案件汇总")
+        indexes = (models.Index(fields=["region_code", "program"], name="stats_training_region"),)
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.program} {self.beneficiary}: {self.cases}"
+
+
+class TrainingBeneficiaries(_Row):
+    """Distinct persons or units by county: eligible under any training program, and paid.
+
+    A person (or unit) lies in one county, so counties add up to a city exactly; programs do
+    not (one person may hold a course and a certificate subsidy), hence this table.
+    """
+
+    beneficiary = models.CharField(_("补贴对象"), max_length=8)
+    eligible = models.PositiveIntegerField(_("符合条件人数（户数）"))
+    paid = models.PositiveIntegerField(_("已发放人数（户数）"))
+
+    class Meta:
+        verbose_name = _("培训补贴对象汇总")
+        verbose_name_plural = _("培训补贴对象汇总")
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.beneficiary}: {self.paid}/{self.eligible}"
+
+
+class TrainingSubjectCount(_Row):
+    """Claim items by county, program, subject and certificate level (0: not a certificate).
+
+    ``eligible`` and ``paid`` count cases (beneficiaries) with at least one item of the group:
+    a person with a level-3 and a level-4 certificate counts under each level.
+    """
+
+    program = models.CharField(_("政策项目"), max_length=32)
+    subject = models.CharField(_("补贴事项"), max_length=24)
+    level = models.PositiveSmallIntegerField(_("证书等级"), help_text=_("3–5；0：非证书或等级不详。"))
+    eligible = models.PositiveIntegerField(_("符合条件人数（户数）"))
+    paid = models.PositiveIntegerField(_("已发放人数（户数）"))
+    items = models.PositiveIntegerField(_("符合条件事项数"))
+    paid_items = models.PositiveIntegerField(_("已发放事项数"))
+    eligible_fen = models.BigIntegerField(_("符合条件金额（分）"))
+    paid_fen = models.BigIntegerField(_("发放金额（分）"))
+
+    class Meta:
+        verbose_name = _("培训补贴事项汇总")
+        verbose_name_plural = _("培训补贴事项汇总")
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.program} {self.subject} {self.level}: {self.paid}"
+
+
+class TrainingPaymentDay(_Row):
+    """Successful training-subsidy payments by county, program and the day the money arrived."""
+
+    program = models.CharField(_("政策项目"), max_length=32)
+    paid_on = models.DateField(_("到账日"))
+    payments = models.PositiveIntegerField(_("到账笔数"))
+    gross_fen = models.BigIntegerField(_("补贴金额（分）"))
+    net_fen = models.BigIntegerField(_("实付金额（分）"), help_text=_("扣除抵扣追回款后。"))
+
+    class Meta:
+        verbose_name = _("培训补贴每日发放汇总")
+        verbose_name_plural = _("培训补贴每日发放汇总")
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.program} {self.paid_on}: {self.payments}"
+
+
+class TrainingReceivableCount(_Receivables):
+    """Receivables (追回) of training subsidies by county and program."""
+
+    class Meta:
+        verbose_name = _("培训补贴追回汇总")
+        verbose_name_plural = _("培训补贴追回汇总")
+
+
+TRAINING_MODELS = (TrainingCount, TrainingBeneficiaries, TrainingSubjectCount, TrainingPaymentDay,
+                   TrainingReceivableCount)
+

@@ -5,10 +5,12 @@ answers, a few thousand rows, replace the local rows in one transaction, so a da
 either the old numbers or the new ones. Run it after bulk steps (a screening load, a bank
 return) and on a timer: ``wengang stats refresh``, or the ``refresh_stats`` task.
 
-The tables count the job-stabilisation refunds only: a skills-training subsidy (a case of
-``program_kind`` training, paid to a person or for 以工代训) is another fund's money and another
-question, and the headline figures add programs up — its cases, payments and receivables are
-left out here (``CaseQuerySet.refunds``).
+The refund tables count the job-stabilisation refunds only: a skills-training subsidy (a case
+of ``program_kind`` training, paid to a person or for 以工代训) is another fund's money and
+another question, and the headline figures add programs up — its cases, payments and
+receivables are left out of them (``CaseQuerySet.refunds``). They are counted apart, in the
+``Training*`` tables (``training_*`` below, ``CaseQuerySet.training``), in the same snapshot and
+transaction: a refund never changes a training figure, nor a training payment a refund figure.
 """
 
 import time
@@ -18,10 +20,21 @@ from contextlib import contextmanager
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
+from django.db.models import Case as Choose
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    PositiveSmallIntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Substr, TruncDate
 
-from wengang.cases.models import TRAINING, Case, ReviewTask
+from wengang.cases.models import TRAINING, Case, ClaimItem, ReviewTask, Subject
 from wengang.core.clock import clock
 from wengang.outreach.models import Notice
 from wengang.outreach.models import Status as NoticeStatus
@@ -30,6 +43,7 @@ from wengang.payments.models import Payment, Receivable, ReceivableEntry
 from .models import (
     LOCAL,
     ROW_MODELS,
+    TRAINING_MODELS,
     CaseCount,
     NoticeCount,
     PaymentCount,
@@ -39,6 +53,11 @@ from .models import (
     Rollup,
     StateCount,
     TimeToMoney,
+    TrainingBeneficiaries,
+    TrainingCount,
+    TrainingPaymentDay,
+    TrainingReceivableCount,
+    TrainingSubjectCount,
 )
 
 REACHED = (NoticeStatus.SENT, NoticeStatus.DELIVERED)
@@ -75,9 +94,13 @@ def state_counts() -> list[StateCount]:
                        cases=r["n"], eligible_fen=r["fen"]) for r in rows]
 
 
+def _successful(payments):
+    """Payments the bank confirmed (one it returned is ``failed``: never counted as paid)."""
+    return payments.filter(status=Payment.Status.PAID, settled_at__isnull=False)
+
+
 def _paid_payments():
-    return (Payment.objects.order_by().filter(status=Payment.Status.PAID,
-                                              settled_at__isnull=False)
+    return (_successful(Payment.objects.order_by())
             .exclude(case__program_kind=TRAINING)
             .annotate(paid_day=TruncDate("settled_at")))
 
@@ -163,37 +186,145 @@ def notice_counts() -> list[NoticeCount]:
 
 
 def receivable_counts() -> list[ReceivableCount]:
-    """Receivables, and what their entries recovered (repaid or offset) or wrote off.
+    """Receivables of the refunds, and what their entries recovered (repaid or offset) or wrote
+    off (``_receivables``)."""
+    return _receivables(ReceivableCount, training=False, region=F("unit__region_code"))
+
+
+def _receivables(model, *, training: bool, region):
+    """Receivables of the refunds or of the training subsidies, one row per county × program.
 
     Two grouped queries rather than one join: joining entries would count a receivable's
-    amount once per entry.
+    amount once per entry. ``region`` is the county column (an expression over the
+    receivable's beneficiary).
     """
-    raised = (Receivable.objects.exclude(case__program_kind=TRAINING).order_by()
-              .values(region=F("unit__region_code"), program=F("case__program"))
+    def kind(queryset, prefix: str = ""):
+        where = {f"{prefix}case__program_kind": TRAINING}
+        return queryset.filter(**where) if training else queryset.exclude(**where)
+
+    raised = (kind(Receivable.objects.order_by())
+              .values(region_code=region, program_id=F("case__program"))
               .annotate(n=Count("id"), fen=Sum("amount_fen"),
                         n_open=Count("id", filter=Q(amount_fen__gt=F("settled_fen"))),
                         outstanding=Sum(F("amount_fen") - F("settled_fen"))))
     Kind = ReceivableEntry.Kind
-    entries = {(r["region"], r["program"]): r for r in (
-        ReceivableEntry.objects.exclude(receivable__case__program_kind=TRAINING).order_by()
-        .values(region=F("receivable__unit__region_code"), program=F("receivable__case__program"))
+    entry_region = (Coalesce("receivable__unit__region_code", "receivable__person__region_code")
+                    if training else F("receivable__unit__region_code"))
+    entries = {(r["region_code"], r["program_id"]): r for r in (
+        kind(ReceivableEntry.objects.order_by(), "receivable__")
+        .values(region_code=entry_region, program_id=F("receivable__case__program"))
         .annotate(recovered=_zero(Sum("amount_fen", filter=Q(kind__in=[Kind.REPAYMENT,
                                                                       Kind.OFFSET]))),
                   written_off=_zero(Sum("amount_fen", filter=Q(kind=Kind.WRITE_OFF)))))}
     rows = []
     for r in raised:
-        entry = entries.get((r["region"], r["program"]), {})
-        rows.append(ReceivableCount(
-            region_code=r["region"], program=r["program"], receivables=r["n"], amount_fen=r["fen"],
-            recovered_fen=entry.get("recovered", 0), written_off_fen=entry.get("written_off", 0),
-            open=r["n_open"], outstanding_fen=r["outstanding"]))
+        entry = entries.get((r["region_code"], r["program_id"]), {})
+        rows.append(model(
+            region_code=r["region_code"], program=r["program_id"], receivables=r["n"],
+            amount_fen=r["fen"], recovered_fen=entry.get("recovered", 0),
+            written_off_fen=entry.get("written_off", 0), open=r["n_open"],
+            outstanding_fen=r["outstanding"]))
     return rows
+
+
+# The training subsidies. A case's county is its beneficiary's: the person's, or the unit's
+# for 以工代训 (exactly one of the two is set: ``case_one_beneficiary``).
+
+def _beneficiary(prefix: str = ""):
+    """``person`` or ``unit``: who the case pays."""
+    return Choose(When(**{f"{prefix}person__isnull": False}, then=Value("person")),
+                  default=Value("unit"))
+
+
+def _county(prefix: str = ""):
+    return Coalesce(f"{prefix}unit__region_code", f"{prefix}person__region_code")
+
+
+def _paid_case(case_ref: str = "pk"):
+    """The case has a successful payment (at most one: ``payment_one_success_per_case``)."""
+    return Exists(_successful(Payment.objects.filter(case=OuterRef(case_ref))))
+
+
+CERTIFICATE_LEVELS = (3, 4, 5)
+
+
+def certificate_level():
+    """The level (3–5) of a certificate item, 0 for any other item.
+
+    Read from the item's explanation, which the program's ``amount_explanation`` writes as
+    "… 6-18-01-01 4 级证书（2024-03-01 核发）…" (training-certificate-2024.yaml); the claim item
+    keeps no level of its own. A certificate whose explanation says no level counts as 0
+    (等级不详), never under a wrong level.
+    """
+    return Choose(*(When(subject=Subject.CERTIFICATE, explanation__contains=f" {level} 级证书",
+                         then=Value(level)) for level in CERTIFICATE_LEVELS),
+                  default=Value(0), output_field=PositiveSmallIntegerField())
+
+
+def training_counts() -> list[TrainingCount]:
+    eligible = Q(eligible=True)
+    rows = (Case.objects.training().order_by()
+            .values("program", region=_county(), kind=_beneficiary())
+            .annotate(n=Count("id"), n_eligible=Count("id", filter=eligible),
+                      fen=_zero(Sum("amount_fen", filter=eligible))))
+    return [TrainingCount(region_code=r["region"], program=r["program"], beneficiary=r["kind"],
+                          cases=r["n"], eligible=r["n_eligible"], eligible_fen=r["fen"])
+            for r in rows]
+
+
+def training_beneficiaries() -> list[TrainingBeneficiaries]:
+    """Distinct persons and units: a person with two subsidies is one person here."""
+    eligible, paid = Q(eligible=True), Q(eligible=True) & Q(_paid_case())
+    rows = (Case.objects.training().order_by()
+            .values(region=_county(), kind=_beneficiary())
+            .annotate(persons=Count("person", distinct=True, filter=eligible),
+                      units=Count("unit", distinct=True, filter=eligible),
+                      paid_persons=Count("person", distinct=True, filter=paid),
+                      paid_units=Count("unit", distinct=True, filter=paid)))
+    return [TrainingBeneficiaries(region_code=r["region"], beneficiary=r["kind"],
+                                  eligible=r["persons"] + r["units"],
+                                  paid=r["paid_persons"] + r["paid_units"]) for r in rows]
+
+
+def training_subjects() -> list[TrainingSubjectCount]:
+    """Claim items of eligible cases by subject and certificate level, and the paid ones."""
+    paid = Q(_paid_case("case_id"))
+    rows = (ClaimItem.objects.filter(case__program_kind=TRAINING, case__eligible=True).order_by()
+            .values("program", "subject", region=_county("case__"), grade=certificate_level())
+            .annotate(cases=Count("case", distinct=True),
+                      paid_cases=Count("case", distinct=True, filter=paid),
+                      n=Count("id"), n_paid=Count("id", filter=paid), fen=Sum("amount_fen"),
+                      paid_fen=_zero(Sum("amount_fen", filter=paid))))
+    return [TrainingSubjectCount(region_code=r["region"], program=r["program"],
+                                 subject=r["subject"], level=r["grade"], eligible=r["cases"],
+                                 paid=r["paid_cases"], items=r["n"], paid_items=r["n_paid"],
+                                 eligible_fen=r["fen"], paid_fen=r["paid_fen"]) for r in rows]
+
+
+def training_payment_days() -> list[TrainingPaymentDay]:
+    """By the day the money arrived in China, as ``payment_days``."""
+    rows = (_successful(Payment.objects.order_by()).filter(case__program_kind=TRAINING)
+            .annotate(paid_day=TruncDate("settled_at"))
+            .values("paid_day", region=_county(), program=F("case__program"))
+            .annotate(n=Count("id"), gross=Sum("gross_fen"), net=Sum("amount_fen")))
+    return [TrainingPaymentDay(region_code=r["region"], program=r["program"],
+                               paid_on=r["paid_day"], payments=r["n"], gross_fen=r["gross"],
+                               net_fen=r["net"]) for r in rows]
+
+
+def training_receivables() -> list[TrainingReceivableCount]:
+    return _receivables(TrainingReceivableCount, training=True, region=_county())
 
 
 STEPS = ((CaseCount, "案件 / cases"), (StateCount, "案件状态 / case states"),
          (PaymentCount, "拨付 / payments"), (PaymentDay, "每日拨付 / payments by day"),
          (TimeToMoney, "到账用时 / time to money"), (ReviewCount, "联审时限 / review deadlines"),
-         (NoticeCount, "告知 / notices"), (ReceivableCount, "追回 / receivables"))
+         (NoticeCount, "告知 / notices"), (ReceivableCount, "追回 / receivables"),
+         (TrainingCount, "培训补贴案件 / training cases"),
+         (TrainingBeneficiaries, "培训补贴对象 / trainees and units"),
+         (TrainingSubjectCount, "培训补贴事项 / training items"),
+         (TrainingPaymentDay, "培训补贴发放 / training payments"),
+         (TrainingReceivableCount, "培训补贴追回 / training receivables"))
 
 
 REFRESH_LOCK = 0x5747_5354  # "WGST": the PostgreSQL advisory lock one refresh holds
@@ -232,7 +363,10 @@ def refresh(*, today: date | None = None,
     counters = {CaseCount: case_counts, StateCount: state_counts, PaymentCount: payment_counts,
                 PaymentDay: payment_days, TimeToMoney: time_to_money,
                 ReviewCount: lambda: review_counts(today), NoticeCount: notice_counts,
-                ReceivableCount: receivable_counts}
+                ReceivableCount: receivable_counts, TrainingCount: training_counts,
+                TrainingBeneficiaries: training_beneficiaries, TrainingSubjectCount: training_subjects,
+                TrainingPaymentDay: training_payment_days,
+                TrainingReceivableCount: training_receivables}
     outermost = not connection.in_atomic_block
     with _one_at_a_time(), transaction.atomic():
         if outermost and connection.vendor == "postgresql":
@@ -247,7 +381,7 @@ def refresh(*, today: date | None = None,
             progress("写入汇总表 / writing the summary tables", len(STEPS) / (len(STEPS) + 1))
         rollup, _created = Rollup.objects.get_or_create(
             source=LOCAL, defaults={"as_of": today, "computed_at": clock.now()})
-        for model in ROW_MODELS:
+        for model in (*ROW_MODELS, *TRAINING_MODELS):
             model.objects.filter(source=LOCAL).delete()
             model.objects.bulk_create(computed[model], batch_size=BATCH)
         rollup.as_of, rollup.computed_at = today, clock.now()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("public/", views.public_figures, name="public"),
     path("operations/", views.operations, name="operations"),
     path("departments/", views.departments, name="departments"),
+    path("training/", views.training, name="training"),
     path("charts/<slug:chart>.xlsx", views.chart_xlsx, name="chart-xlsx"),
     path("refresh/", views.refresh, name="refresh"),
     re_path(rf"^reports/monthly-{MONTH}\.pdf$", views.monthly_pdf, name="monthly-pdf"),

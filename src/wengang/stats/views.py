@@ -1,8 +1,8 @@
 """Dashboards, downloads and reports: thin views over ``kpis``, ``charts`` and ``reports``.
 
 Each page reads the summary tables inside the viewer's region (``?region=`` narrows it to a
-region below; a region outside theirs is answered 404). Leaders' overview and the agency's
-operational view are for the console roles; the department view also for department reviewers,
+region below; a region outside theirs is answered 404). Leaders' overview, the agency's
+operational view and the training subsidies' page are for the console roles; the department view also for department reviewers,
 who see their own department only.
 """
 
@@ -32,7 +32,7 @@ from wengang.web.access import (
     staff_only,
 )
 
-from . import charts, kpis, reports, rollup
+from . import charts, kpis, reports, rollup, training_figures
 from .errors import StatsError
 from .excel import workbook
 from .forms import RollupImportForm
@@ -109,6 +109,21 @@ def overview(request: HttpRequest) -> HttpResponse:
     context["regions"] = [(key, row[0]) for key, row in zip(by_region.keys, by_region.rows)
                           if key != scope]  # drill-down links; a county has none below it
     return render(request, "stats/overview.html", context)
+
+
+@staff_only(*CONSOLE_ROLES)
+def training(request: HttpRequest) -> HttpResponse:
+    """The skills-training subsidies: another fund's money, on a page of its own (totals only,
+    never a person)."""
+    scope = scope_for(request)
+    headline = kpis.cached(kpis.version(), "training_headline", scope,
+                           partial(training_figures.headline, scope))
+    context = _context(request, scope, charts.TRAINING, page="training",
+                       training_headline=headline)
+    by_region = context["tables"][charts.TRAINING.index("training_region")]
+    context["regions"] = [(key, row[0]) for key, row in zip(by_region.keys, by_region.rows)
+                          if key != scope]
+    return render(request, "stats/training.html", context)
 
 
 @public
