@@ -5,8 +5,9 @@ Scenarios, one user class each (``run.sh`` picks it by name):
 - ``StatusUser``   a logged-in enterprise looks at its cases: the portal home (status of every
                    case, with the timeline) and a case's page;
 - ``ConfirmUser``  a logged-in enterprise confirms its case: the page with the commitment letter
-                   and the form, then the POST with the facts shown and its signatory (the
-                   redirect to the case page is followed, as a browser does); each session
+                   and the form, then the POST (htmx) with the facts shown and its signatory,
+                   answered by the case's updated card (``LOAD_CONFIRM=prg``: without JS, the
+                   redirect to the case page followed, as such a browser does); each session
                    confirms one case, then the user takes the next session;
 - ``OfficerUser``  an agency officer pages through the case queue of the city (all cases, or
                    awaiting application, or by program) and opens cases;
@@ -37,6 +38,7 @@ LOAD_DIR = Path(os.environ.get("LOAD_DIR", "var-load"))
 SMS = os.environ.get("LOAD_SMS", "http://127.0.0.1:8190")
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _ERRORS = re.compile(r'class="errorlist[^"]*"[^>]*>\s*<li>([^<]+)')
+_REFUSAL = re.compile(r'class="error" role="alert"><p>([^<]+)')  # web/form_errors.html
 _HIDDEN = re.compile(r'name="(amount_fen|version|insured|letter)" value="([0-9a-f]+)"')
 _lock = threading.Lock()
 
@@ -99,12 +101,20 @@ class StatusUser(_Enterprise):
 
 
 class ConfirmUser(_Enterprise):
+    """What a phone's browser does: the letter page, then one tap. The form posts with htmx
+    (``HX-Request``), and the answer is the case's updated card, swapped in place: two requests
+    a confirmation. ``LOAD_CONFIRM=prg`` models a browser without JS instead: the POST is
+    answered by a redirect, then the case page is fetched (three requests)."""
+
+    without_js = os.environ.get("LOAD_CONFIRM", "htmx") == "prg"
+
     def on_start(self) -> None:
         self.take_session()
 
     @task
     def confirm(self) -> None:
-        with self.client.get(f"/portal/cases/{self.case_id}/confirm/", name="confirm: letter page",
+        url = f"/portal/cases/{self.case_id}/confirm/"
+        with self.client.get(url, name="confirm: letter page",
                              headers={"Cookie": self._cookies()}, catch_response=True) as page:
             token = _CSRF.search(page.text or "")
             cookie = next((c.value for c in self.client.cookiejar if c.name == "csrftoken"), None)
@@ -114,15 +124,25 @@ class ConfirmUser(_Enterprise):
                 return
         self.csrf = cookie
         fields = dict(_HIDDEN.findall(page.text))
+        headers = {"Cookie": self._cookies(), "Referer": self.host + url}
+        if not self.without_js:  # as htmx sends them
+            headers.update({"HX-Request": "true", "HX-Target": "confirm",
+                            "HX-Current-URL": self.host + url})
         with self.client.post(
-                f"/portal/cases/{self.case_id}/confirm/", name="confirm: POST (signed)",
+                url, name="confirm: POST (signed)",
                 data={**fields, "signatory_name": "张经办", "agree": "on",
                       "csrfmiddlewaretoken": token.group(1)},
-                headers={"Cookie": self._cookies(), "Referer": self.host + "/portal/"},
-                allow_redirects=False, catch_response=True) as response:
-            if response.status_code != 302:
-                response.failure(f"not confirmed: HTTP {response.status_code}")
-        self.get(f"/portal/cases/{self.case_id}/", "confirm: case page after")
+                headers=headers, allow_redirects=False, catch_response=True) as response:
+            if self.without_js:
+                if response.status_code != 302:
+                    response.failure(f"not confirmed: HTTP {response.status_code}")
+            elif response.status_code != 200 or "HX-Push-Url" not in response.headers:
+                # A refusal is answered with the letter again (200, no new address).
+                said = _REFUSAL.search(response.text or "")
+                response.failure(f"not confirmed: HTTP {response.status_code}"
+                                 + (f": {said.group(1)}" if said else ""))
+        if self.without_js:
+            self.get(f"/portal/cases/{self.case_id}/", "confirm: case page after")
         self.csrf = ""
         self.take_session()
 

@@ -12,9 +12,10 @@ gunicorn serves (``wengang.wsgi``, every middleware, the real database and sessi
 requests as locust sends them, and prints per endpoint the CPU and wall milliseconds per request
 (median and mean) and the SQL statements per request. PostgreSQL's own CPU is not included.
 
-Scenarios: ``status`` (portal home, case page), ``confirm`` (letter page, signed POST, case page
-after: one confirmation each; it uses up cases awaiting confirmation, as run.sh does), ``public``
-(publicity search and pages), ``officer`` (queue pages). ``--profile NAME`` writes a cProfile of
+Scenarios: ``status`` (portal home, case page), ``confirm`` (letter page, then the signed POST
+answered by the case's card, as htmx posts it; ``--confirm prg``: without JS, the POST redirected
+and the case page after; one confirmation each; it uses up cases awaiting confirmation, as
+run.sh does), ``public`` (publicity search and pages), ``officer`` (queue pages). ``--profile NAME`` writes a cProfile of
 that scenario's loop to ``LOAD_DIR/results/profile-NAME.prof`` (``python -m pstats``).
 """
 
@@ -43,7 +44,7 @@ class Browser:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, name: str, data: dict | None = None,
-                expect: int = 200) -> str:
+                expect: int = 200, headers: dict[str, str] | None = None) -> str:
         body = urlencode(data or {}).encode()
         query = ""
         if "?" in path:  # as a browser sends it: percent-encoded UTF-8
@@ -62,12 +63,13 @@ class Browser:
             environ.update(CONTENT_TYPE="application/x-www-form-urlencoded",
                            CONTENT_LENGTH=str(len(body)),
                            HTTP_REFERER=f"http://{HOST}/portal/")
+        environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()})
         status: list[str] = []
-        headers: list[tuple[str, str]] = []
+        answered: list[tuple[str, str]] = []
 
         def start_response(s, h, exc_info=None):
             status.append(s)
-            headers.extend(h)
+            answered.extend(h)
 
         before = len(self.queries)
         cpu, wall = time.process_time(), time.perf_counter()
@@ -80,7 +82,7 @@ class Browser:
         code = int(status[0].split()[0])
         if code != expect:
             raise SystemExit(f"{method} {path} ({name}): HTTP {code}, expected {expect}")
-        for header, value in headers:
+        for header, value in answered:
             if header.lower() == "set-cookie":
                 for morsel in SimpleCookie(value).values():
                     self.cookies[morsel.key] = morsel.value
@@ -138,6 +140,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--scenarios", default="status,confirm,public,officer")
     parser.add_argument("--profile", default="", help="a scenario to cProfile")
+    parser.add_argument("--confirm", choices=("htmx", "prg"), default="htmx",
+                        help="the confirmation as htmx posts it (2 requests), or without JS "
+                             "(Post/Redirect/Get: 3 requests)")
     parser.add_argument("--make-users", type=int, default=0,
                         help="only make (log in) this many enterprises, for later runs")
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("LOAD_DIR", "var-load")))
@@ -179,10 +184,13 @@ def main() -> None:
             b.cookies["sessionid"] = key
             page = b.request("GET", f"/portal/cases/{case_id}/confirm/", "confirm: letter page")
             token = _CSRF.search(page).group(1)
+            htmx = args.confirm == "htmx"
             b.request("POST", f"/portal/cases/{case_id}/confirm/", "confirm: POST (signed)",
                       {**dict(_HIDDEN.findall(page)), "signatory_name": "张经办", "agree": "on",
-                       "csrfmiddlewaretoken": token}, expect=302)
-            b.request("GET", f"/portal/cases/{case_id}/", "confirm: case page after")
+                       "csrfmiddlewaretoken": token}, expect=200 if htmx else 302,
+                      headers={"HX-Request": "true"} if htmx else None)
+            if not htmx:
+                b.request("GET", f"/portal/cases/{case_id}/", "confirm: case page after")
 
     def public(costs, warm: int):
         b = Browser(application, costs, queries)

@@ -9,19 +9,22 @@ without chromium or the front-end assets the tests fail and say how to install t
 
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+from importlib import import_module
 from pathlib import Path
 
 import pyotp
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from tests.cases.builders import UnitRow, write_feeds
 from tests.payments.returns import csv_return, outcome_rows
 from wengang.accounts.models import SmsOutbox, TOTPDevice
-from wengang.cases.models import Commitment, ReviewObjection, ReviewTask, State
+from wengang.cases.models import Commitment, CommitmentText, ReviewObjection, ReviewTask, State
 from wengang.feeds import import_feed_set
 from wengang.outreach.models import Notice
 from wengang.payments import services
@@ -127,12 +130,84 @@ def test_an_enterprise_on_a_phone_logs_in_sees_why_and_confirms(world, open_page
     page.fill("input[name=signatory_name]", "张三")
     page.check("input[name=agree]")
     shot(page, "enterprise-4-confirm")
+    page.evaluate("window.sameDocument = true")  # gone if the tap loaded a new page
     page.click("text=确认并提交")
+    # One tap: htmx swaps the case's card in place of the letter; the address is the case's.
     page.wait_for_url(f"**/portal/cases/{case.pk}/")
     assert "已确认并签署承诺书" in page.inner_text(".messages")
+    assert "已确认，正在办理" in page.inner_text(".route") and "承诺书" not in page.title()
+    assert page.evaluate("window.sameDocument") is True
+    expect(page.locator("#confirm")).to_have_count(0)
     shot(page, "enterprise-5-done")
     case.refresh_from_db()
     assert case.state == State.APPLIED and Commitment.objects.get(case=case).signatory_name == "张三"
+    page.reload()  # the case page, asked for anew: nothing is submitted again
+    assert "已确认，正在办理" in page.inner_text(".route") and page.locator(".messages").count() == 0
+    assert Commitment.objects.filter(case=case).count() == 1
+
+
+def _logged_in(page, live_server, user) -> str:
+    """Give the page's browser the session of ``user`` logged in (the SMS login is tested
+    above); return the session key."""
+    client = Client()
+    client.force_login(user)
+    key = client.cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": key, "url": live_server.url}])
+    return key
+
+
+def test_a_letter_replaced_while_the_enterprise_reads_is_shown_in_place_then_signed(
+        world, open_page, live_server, commitment_text):
+    page = open_page(**PHONE)
+    case = world.own_case
+    _logged_in(page, live_server, world.users["enterprise"])
+    page.goto(f"/portal/cases/{case.pk}/confirm/")
+    page.fill("input[name=signatory_name]", "张三")
+    page.check("input[name=agree]")
+    newer = CommitmentText.objects.create(version="2020-2", title="承诺书（修订）",
+                                          text="本单位承诺：新增一条。", valid_from=date(2020, 4, 1))
+    page.click("text=确认并提交")
+    expect(page.locator("#confirm [role=alert]").first).to_contain_text("承诺书已在您阅读后更新")
+    assert "本单位承诺：新增一条。" in page.inner_text(".letter")
+    assert page.url.endswith(f"/portal/cases/{case.pk}/confirm/") and not Commitment.objects.exists()
+    shot(page, "enterprise-6-letter-changed")
+    page.click("text=确认并提交")  # the name and the tick are kept: the new letter is signed
+    page.wait_for_url(f"**/portal/cases/{case.pk}/")
+    assert "已确认并签署承诺书" in page.inner_text(".messages")
+    assert Commitment.objects.get(case=case).text == newer
+
+
+def test_a_tap_after_the_session_ended_opens_the_login_page(world, open_page, live_server,
+                                                           commitment_text):
+    page = open_page(**PHONE)
+    case = world.own_case
+    key = _logged_in(page, live_server, world.users["enterprise"])
+    page.goto(f"/portal/cases/{case.pk}/confirm/")
+    page.fill("input[name=signatory_name]", "张三")
+    page.check("input[name=agree]")
+    import_module(settings.SESSION_ENGINE).SessionStore(key).delete()  # logged out elsewhere
+    page.click("text=确认并提交")
+    page.wait_for_url("**/portal/login/")  # a page of its own, not swapped into the card
+    expect(page.locator("#confirm")).to_have_count(0)
+    assert not Commitment.objects.exists()
+
+
+def test_a_tap_the_server_fails_says_so_in_the_form(world, browser, live_server,
+                                                   commitment_text):
+    # Not open_page: the failed request is logged in the console, as it should be.
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE)
+    page = context.new_page()
+    case = world.own_case
+    _logged_in(page, live_server, world.users["enterprise"])
+    page.goto(f"/portal/cases/{case.pk}/confirm/")
+    page.fill("input[name=signatory_name]", "张三")
+    page.check("input[name=agree]")
+    page.route("**/confirm/", lambda route: route.fulfill(status=500, body="error")
+               if route.request.method == "POST" else route.continue_())
+    page.click("text=确认并提交")
+    expect(page.locator("#confirm p.error[role=alert]")).to_contain_text("提交未成功")
+    assert not Commitment.objects.exists()
+    context.close()
 
 
 def test_an_officer_opens_a_review_batch(world, open_page, make_case):

@@ -10,6 +10,7 @@ from functools import cache
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from wengang.cases import services
@@ -20,7 +21,7 @@ from wengang.core.errors import CoreError
 from wengang.zones import internet as internet_zone  # two-zone deployment: docs/two-zone.md
 from wengang.zones.submissions import latest_for, submit_confirmation, submit_late_claim
 
-from .access import client_ip, enterprise_only, get_case_for
+from .access import client_ip, enterprise_only, get_case_for, is_htmx
 from .display import (
     ENTERPRISE_CAN_APPLY,
     commitment_text_for,
@@ -81,10 +82,35 @@ def home(request: HttpRequest) -> HttpResponse:
 @enterprise_only
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_for(request.user, pk)
-    events = cache(lambda: services.timeline(case))  # read only if the page is not cached
+    return render(request, "web/portal/case.html", _case_page(case))
+
+
+def _case_page(case: Case) -> dict:
+    """What the case's page (``case_card.html``) shows; read only if the cache lacks it."""
+    events = cache(lambda: services.timeline(case))
     context = _card(case, lambda: timeline_steps(case, events()))
     context.update(reasons=lambda: explanation_reasons(case), events=events)
-    return render(request, "web/portal/case.html", context)
+    return context
+
+
+def _answer_confirmation(request: HttpRequest, case: Case, notice: str, *,
+                         level: str = "success") -> HttpResponse:
+    """Where a confirmation ends: the case with ``notice``.
+
+    Without JS, Post/Redirect/Get: the notice is a flash message and the browser fetches the
+    case page. With htmx (one tap on a phone), the POST's answer is the case's card itself,
+    rendered from the case as stored after the commit, with the notice above it, in place of
+    the confirmation card; the address becomes the case page's, so a refresh shows that page
+    and re-submits nothing.
+    """
+    if not is_htmx(request):
+        messages.add_message(request, messages.SUCCESS if level == "success" else messages.INFO,
+                             notice)
+        return redirect("web:portal-case", pk=case.pk)
+    context = {**_case_page(case), "notice": notice, "notice_level": level}
+    response = render(request, "web/portal/case_answer.html", context)
+    response["HX-Push-Url"] = reverse("web:portal-case", kwargs={"pk": case.pk})
+    return response
 
 
 @enterprise_only
@@ -92,8 +118,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_for(request.user, pk)
     letter = commitment_text_for(case, clock.today())
     if case.state not in ENTERPRISE_CAN_APPLY or letter is None:
-        messages.info(request, _("该事项当前无需确认。"))
-        return redirect("web:portal-case", pk=case.pk)
+        return _answer_confirmation(request, case, _("该事项当前无需确认。"), level="info")
     form = ConfirmForm(request.POST or None, initial={
         "amount_fen": case.amount_fen, "version": case.version, "insured": case.insured,
         "letter": letter.sha256})
@@ -108,9 +133,9 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
                 submit_confirmation(case, actor=request.user, confirmation=confirmation,
                                     commitment_text=letter, origin=client_ip(request) or "")
             else:
-                services.apply(case, actor=request.user, confirmation=confirmation,
-                               commitment_text=letter, origin=client_ip(request) or "",
-                               channel=Channel.ONLINE)
+                case = services.apply(case, actor=request.user, confirmation=confirmation,
+                                      commitment_text=letter, origin=client_ip(request) or "",
+                                      channel=Channel.ONLINE)
         except LetterChanged:
             # The new letter is on the page below, with its fingerprint for the next submission.
             form.data = form.data.copy()
@@ -119,12 +144,13 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
         except CaseError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("已提交确认，等待内网审核。") if internet_zone()
-                             else _("已确认并签署承诺书，请等待部门联审。"))
-            return redirect("web:portal-case", pk=case.pk)
-    return render(request, "web/portal/confirm.html",
-                  {"case": case, "letter": letter, "form": form,
-                   "program_name": program_name(case.program)})
+            return _answer_confirmation(
+                request, case, _("已提交确认，等待内网审核。") if internet_zone()
+                else _("已确认并签署承诺书，请等待部门联审。"))
+    # With htmx the card alone, in place of the one the form was in (errors above the form).
+    template = "web/portal/confirm_card.html" if is_htmx(request) else "web/portal/confirm.html"
+    return render(request, template, {"case": case, "letter": letter, "form": form,
+                                      "program_name": program_name(case.program)})
 
 
 @enterprise_only
