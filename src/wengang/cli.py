@@ -144,13 +144,13 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _feed_source(feeds_dir: Path | None, snapshot_id: str | None, store_dir: Path | None):
-    from wengang.feeds import list_snapshots, open_snapshot
     from wengang.screening import folder_source, snapshot_source
 
     if (feeds_dir is None) == (snapshot_id is None):
         raise click.UsageError("请给出 --feeds 或 --snapshot 之一 / give exactly one of --feeds, --snapshot")
     if feeds_dir is not None:
         return folder_source(feeds_dir)
+    from wengang.feeds import list_snapshots, open_snapshot  # pyarrow: only for a snapshot
     store = store_dir or Path(os.environ.get("WENGANG_DATA_DIR", "var")) / "snapshots"
     if snapshot_id == "latest":
         snapshots = list_snapshots(store)

@@ -102,3 +102,20 @@ def test_the_same_feed_is_parsed_when_the_layoff_rate_counts_separations(tmp_pat
     with pytest.raises(InputError, match="2019-13-45"):
         screen(folder_source(feeds), programs=["inclusive-2020"], as_of=AS_OF,
                region_code="360100", settings={"layoff_strategy": "layoff_separations"})
+
+
+def test_the_summary_and_breakdowns_count_what_the_result_rows_hold(tmp_path):
+    feeds = write_feeds(tmp_path / "feeds", _units(300), year=2019, as_of=AS_OF.isoformat())
+    run = screen(folder_source(feeds), programs=["inclusive-2020", "difficult-2020"], as_of=AS_OF,
+                 region_code="360100")
+    query = run.connection.execute
+    assert run.summary() == query(f"""
+        SELECT program, count(*), count(*) FILTER (WHERE eligible),
+               coalesce(sum(amount_fen), 0)::BIGINT, count(*) FILTER (WHERE route = 'automatic'),
+               count(*) FILTER (WHERE route = 'application')
+        FROM {run.table} GROUP BY program ORDER BY program""").fetchall()
+    for column in ("size", "route"):
+        assert run.breakdown(column) == query(f"""
+            SELECT program, {column}, count(*) FILTER (WHERE eligible),
+                   coalesce(sum(amount_fen), 0)::BIGINT
+            FROM {run.table} GROUP BY ALL ORDER BY program, {column}""").fetchall()

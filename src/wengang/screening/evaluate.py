@@ -5,7 +5,7 @@ must be shown to pass), the amount in fen rounded half-up once, the route and th
 Programs of one stacking group are settled together: a unit keeps the larger amount.
 
 The programs of one assessment year are decided side by side, in one row per unit, over the
-units sorted by USCC once (``screened_sql``); the row then becomes one result row per program,
+units sorted by USCC once (``decided_sql``); the row then becomes one result row per program,
 in program order. So the result table is written in (uscc, program) order and its two million
 rows with their long explanations are never sorted, and stacking is settled within the row.
 """
@@ -103,7 +103,7 @@ def _kept_sql(programs: list[ResolvedProgram], n: int) -> str:
 
 
 def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
-    """The result columns of program ``n``, over a row of ``_decided_sql`` (plus ``k<n>``)."""
+    """The result columns of program ``n``, over a row of ``_settled_sql``."""
     resolved = programs[n]
     program = resolved.program
     value_of = placeholder_sql(resolved, {"amount": _amount_sql(resolved)})
@@ -131,7 +131,6 @@ def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
         text = (f"CASE WHEN {stacked} THEN '不符合条件：不重复享受，已享受' || {kept_name} || ' ' "
                 f"|| printf('%,.2f', {kept_fen} / 100.0) || ' 元（金额较高）；本项目测算 ' "
                 f"|| printf('%,.2f', f.a{n} / 100.0) || ' 元' ELSE {text} END")
-    automatic = f"coalesce(({resolved.automatic_sql}), false)" if resolved.automatic_sql else "false"
     layoff_rate = (f"({resolved.derived_sql['layoff_rate']})" if "layoff_rate" in resolved.derived_sql
                    else "f.layoff_rate_net_headcount")
     group = program.stacking.group if program.stacking else None
@@ -141,8 +140,7 @@ def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
         "eligible": f"f.k{n}",
         "amount_fen": f"CASE WHEN f.k{n} THEN f.a{n} ELSE 0 END",
         "size": "f.size",
-        "route": f"CASE WHEN NOT f.k{n} THEN 'none' "
-                 f"WHEN {automatic} THEN 'automatic' ELSE 'application' END",
+        "route": f"f.route{n}",
         "layoff_rate": f"round(CAST({layoff_rate} AS DECIMAL(18, 8)), 4)",
         "failed": failed,
         "explanation": f"{text} || {RISK_SUFFIX.format(reasons='f.risk_reasons')}",
@@ -154,19 +152,39 @@ def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
     }
 
 
+def _settled_sql(programs: list[ResolvedProgram], source: str) -> str:
+    """``source``'s rows as ``_decided_sql`` gives them, with, for each program ``n``, whether
+    it keeps its refund once stacking is settled (``k<n>``) and its route (``route<n>``).
+    ``programs`` in id order."""
+    kept = ", ".join(f"{_kept_sql(programs, n)} AS k{n}" for n in range(len(programs)))
+    routes = ", ".join(
+        f"CASE WHEN NOT f.k{n} THEN 'none' WHEN "
+        f"{f'coalesce(({r.automatic_sql}), false)' if r.automatic_sql else 'false'} "
+        f"THEN 'automatic' ELSE 'application' END AS route{n}"
+        for n, r in enumerate(programs))
+    return f"""
+    SELECT *, {routes}
+    FROM (SELECT *, {kept} FROM ({_decided_sql(programs, source)}) f) f"""
+
+
+def _unnested_sql(programs: list[ResolvedProgram], settled: str, columns: Iterable[str]) -> str:
+    """Each program's result row (``columns`` of them) of each row of ``settled``, in the
+    order of ``settled``, programs in id order."""
+    columns = tuple(columns)
+    rows = ", ".join("struct_pack(" + ", ".join(f"{name} := {sql}" for name, sql in
+                                                 _row_sql(programs, n).items() if name in columns)
+                     + ")" for n in range(len(programs)))
+    return f"""
+    SELECT {", ".join(f"r.{name}" for name in columns)}
+    FROM (SELECT unnest([{rows}]) AS r FROM {settled} f)
+    """
+
+
 def _rows_sql(programs: list[ResolvedProgram], source: str) -> str:
     """Every program's result row of each unit of ``source``, unit by unit, programs in id
     order, stacking settled among them."""
     programs = sorted(programs, key=lambda r: r.id)
-    kept = ", ".join(f"{_kept_sql(programs, n)} AS k{n}" for n in range(len(programs)))
-    rows = ", ".join("struct_pack(" + ", ".join(f"{name} := {sql}" for name, sql in
-                                                 _row_sql(programs, n).items()) + ")"
-                     for n in range(len(programs)))
-    return f"""
-    SELECT {", ".join(f"r.{name}" for name in RESULT_COLUMNS)}
-    FROM (SELECT unnest([{rows}]) AS r
-          FROM (SELECT *, {kept} FROM ({_decided_sql(programs, source)}) f) f)
-    """
+    return _unnested_sql(programs, f"({_settled_sql(programs, source)})", RESULT_COLUMNS)
 
 
 def features_read(programs: Iterable[ResolvedProgram]) -> frozenset[str]:
@@ -197,30 +215,44 @@ def program_sql(resolved: ResolvedProgram, *, features: str, risk: str) -> str:
                                  f"JOIN {risk} k USING (uscc))")
 
 
-def screened_sql(table: str, *, features: str, risk: str, columns: Iterable[str]) -> str:
-    """Create ``table``: each unit's ``columns`` of ``features`` and its risk flags, in USCC
-    order.
+OUTCOME_COLUMNS = ("program", "eligible", "amount_fen", "size", "route")
+"""The columns of an outcomes view (``results_sql``): a result row without its text."""
+
+
+def decided_sql(table: str, programs: list[ResolvedProgram], *, features: str, risk: str) -> str:
+    """Create ``table``: each unit's features the programs read, its risk flags and every
+    program's rules, decision, amount, kept refund and route (``_settled_sql``), in USCC order.
 
     Sorting the units once here, on the few columns the programs read and before any text is
     built, is what keeps the results in order: the next step reads this one table through
     SELECT and UNNEST only, which keep its order.
     """
-    selected = "".join(f"f.{name}, " for name in columns if name != "uscc")
+    programs = sorted(programs, key=lambda r: r.id)
+    named = _features_named(_settled_sql(programs, "t")
+                            + _unnested_sql(programs, "t", RESULT_COLUMNS))
+    selected = "".join(f"f.{name}, " for name in named if name != "uscc")
+    source = (f"(SELECT f.uscc, {selected}k.risk, k.risk_reasons "
+              f"FROM {features} f JOIN {risk} k USING (uscc))")
     return f"""
     CREATE OR REPLACE TEMP TABLE {table} AS
-    SELECT f.uscc, {selected}k.risk, k.risk_reasons FROM {features} f JOIN {risk} k USING (uscc)
-    ORDER BY f.uscc
+    SELECT * FROM ({_settled_sql(programs, source)}) ORDER BY uscc
     """
 
 
-def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]]) -> list[str]:
+def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]], *,
+                view: bool = False, outcomes: str | None = None) -> list[str]:
     """Statements creating ``table``: all programs' rows in (uscc, program) order, stacking
     settled.
 
     ``programs`` pairs each resolved program with its features and risk tables (one pair per
     assessment year). The programs of one year are decided over one table of units sorted by
-    USCC (``screened_sql``), so ``table`` is written in order; the rows of several years are
+    USCC (``decided_sql``), so ``table`` is written in order; the rows of several years are
     sorted at the end.
+
+    ``view``: ``table`` is a view building the rows and their explanations when read, not a
+    table holding them (a run that reads them once, to write them, never stores the text of
+    two million rows); several years' rows are still sorted into a table. ``outcomes``: also
+    create this view of the rows without their text (``OUTCOME_COLUMNS``), for counts and sums.
 
     In a stacking group a unit eligible for several programs keeps the largest amount (ties: the
     lower rank, e.g. the inclusive refund); the others become ineligible with rule ``stacking``.
@@ -240,13 +272,22 @@ def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]]) ->
             f"不重复享受的项目组 {', '.join(spanning)} 含不同考核年度的项目，无法一并比较；请分开筛查",
             f"stacking group(s) {', '.join(spanning)} hold programs of different assessment "
             "years, which cannot be settled together; screen them separately")
-    screened = {year: f"{year[0]}_screened" for year in years}
-    selects = {year: _rows_sql(year_programs, screened[year]) for year, year_programs in years.items()}
-    rows = next(iter(selects.values())) if len(selects) == 1 else (
-        "SELECT * FROM (" + "\nUNION ALL\n".join(selects.values()) + ") ORDER BY uscc, program")
-    return [*(screened_sql(screened[year], features=year[0], risk=year[1],
-                           columns=_features_named(selects[year])) for year in years),
-            f"CREATE OR REPLACE TEMP TABLE {table} AS {rows}"]
+    years = {year: sorted(year_programs, key=lambda r: r.id)
+             for year, year_programs in years.items()}
+    decided = {year: f"{year[0]}_decided" for year in years}
+    selects = [_unnested_sql(year_programs, decided[year], RESULT_COLUMNS)
+               for year, year_programs in years.items()]
+    rows = selects[0] if len(selects) == 1 else (
+        "SELECT * FROM (" + "\nUNION ALL\n".join(selects) + ") ORDER BY uscc, program")
+    statements = [decided_sql(decided[year], year_programs, features=year[0], risk=year[1])
+                  for year, year_programs in years.items()]
+    statements.append(f"CREATE OR REPLACE TEMP {'VIEW' if view and len(selects) == 1 else 'TABLE'} "
+                      f"{table} AS {rows}")
+    if outcomes is not None:
+        statements.append(f"CREATE OR REPLACE TEMP VIEW {outcomes} AS " + "\nUNION ALL\n".join(
+            _unnested_sql(year_programs, decided[year], OUTCOME_COLUMNS)
+            for year, year_programs in years.items()))
+    return statements
 
 
 def output_sql(table: str, *, ordered: bool = False) -> str:

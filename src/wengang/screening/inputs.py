@@ -7,15 +7,20 @@ full validation of ``wengang import``: CSV text cells are taken as written (impo
 so screen a snapshot for decisions that will be acted on.
 """
 
+import csv
 import hashlib
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from wengang.feeds import FEEDS, Column, Kind, Snapshot
+from wengang.feeds import FEEDS, Column, Kind
+
+if TYPE_CHECKING:
+    from wengang.feeds import Snapshot
 
 from .errors import InputError
 
@@ -118,7 +123,7 @@ def folder_source(folder: Path) -> FeedSource:
     return FeedSource(kind="folder", path=folder.resolve(), files=files)
 
 
-def snapshot_source(snapshot: Snapshot) -> FeedSource:
+def snapshot_source(snapshot: "Snapshot") -> FeedSource:
     """An imported snapshot: normalised Parquet files already validated by ``wengang import``."""
     files = {feed: snapshot.path(feed) for feed in snapshot.present}
     _require(files, snapshot.directory)
@@ -167,6 +172,10 @@ def register_views(connection: duckdb.DuckDBPyConnection, source: FeedSource) ->
 def _header(connection: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
     """The columns of a feed file, in file order, with the type DuckDB reads them as (CSV:
     text; the typed read is chosen from the contract)."""
+    if path.suffix == ".csv":
+        names = _plain_csv_header(path)
+        if names is not None:
+            return dict.fromkeys(names, "VARCHAR")
     reader = (f"read_csv('{_path_literal(path)}', header = true, all_varchar = true, "
               "encoding = 'utf-8')" if path.suffix == ".csv"
               else f"read_parquet('{_path_literal(path)}')")
@@ -175,6 +184,27 @@ def _header(connection: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]
     except duckdb.Error as error:
         raise InputError(f"{path}：无法读取（{error}）", f"{path}: cannot be read ({error})") from None
     return {row[0]: row[1] for row in rows}
+
+
+def _plain_csv_header(path: Path) -> list[str] | None:
+    """The names of a CSV file's first line when each is a distinct column of the contract,
+    else ``None``.
+
+    DuckDB's sniffer reads such a header the same way, and costs 0.03–0.1 s of CPU per file;
+    any other header (blank, padded, repeated or unknown names, another delimiter, an empty
+    file, bytes that are not UTF-8) is left to the sniffer, whose names and messages stay.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            names = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if not names or len(set(names)) != len(names) or not set(names) <= _CONTRACT_NAMES:
+        return None
+    return names
+
+
+_CONTRACT_NAMES = frozenset(column.name for feed in FEEDS.values() for column in feed.columns)
 
 
 def _path_literal(path: Path) -> str:

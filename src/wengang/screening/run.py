@@ -34,6 +34,7 @@ from .risk import DEFAULT_THRESHOLDS, RiskThresholds, risk_sql, sharing_sql
 from .slices import SLICE_UNITS, slice_bounds, stage, use_slice
 
 RESULT_TABLE = "wg_results"
+OUTCOMES_VIEW = "wg_outcomes"
 UNITS_IN_SCOPE = "wg_units"
 Progress = Callable[[str, float], None]
 """Told what a run starts now and the share of the run done before it (0 to 1)."""
@@ -82,28 +83,49 @@ class Screening:
     region_code: str
     settings: dict[str, str]
     table: str = RESULT_TABLE
+    outcomes: str = RESULT_TABLE
+    """A relation of the result rows' ``OUTCOME_COLUMNS`` (no text): what counts and sums read."""
     input_hashes: dict[str, str] = field(default_factory=dict)
     slices: int = 1
     workspace: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     """Staged slices the result table reads; removed with this object."""
 
+    _tallies: list[tuple] | None = field(default=None, repr=False)
+
+    def tallies(self) -> list[tuple]:
+        """(program, size, route, units, eligible, amount_fen) for each combination found:
+        one pass over the result that the summary, the breakdowns and the record all read."""
+        if self._tallies is None:
+            self._tallies = self.connection.execute(f"""
+                SELECT program, size, route, count(*), count(*) FILTER (WHERE eligible),
+                       coalesce(sum(amount_fen), 0)::BIGINT
+                FROM {self.outcomes} GROUP BY ALL""").fetchall()
+        return self._tallies
+
     def summary(self) -> list[tuple]:
         """(program, units, eligible, amount_fen, automatic, application) per program."""
-        return self.connection.execute(f"""
-            SELECT program, count(*), count(*) FILTER (WHERE eligible),
-                   coalesce(sum(amount_fen), 0)::BIGINT,
-                   count(*) FILTER (WHERE route = 'automatic'),
-                   count(*) FILTER (WHERE route = 'application')
-            FROM {self.table} GROUP BY program ORDER BY program""").fetchall()
+        programs: dict[str, list[int]] = {}
+        for program, _size, route, units, eligible, amount_fen in self.tallies():
+            total = programs.setdefault(program, [0, 0, 0, 0, 0])
+            total[0] += units
+            total[1] += eligible
+            total[2] += amount_fen
+            total[3] += units if route == "automatic" else 0
+            total[4] += units if route == "application" else 0
+        return [(program, *total) for program, total in sorted(programs.items())]
 
     def breakdown(self, column: str) -> list[tuple]:
         """(program, value, eligible units, amount_fen) by ``size`` or ``route``."""
         if column not in ("size", "route"):
             raise ValueError(column)
-        return self.connection.execute(f"""
-            SELECT program, {column}, count(*) FILTER (WHERE eligible),
-                   coalesce(sum(amount_fen), 0)::BIGINT
-            FROM {self.table} GROUP BY ALL ORDER BY program, {column}""").fetchall()
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for program, size, route, _units, eligible, amount_fen in self.tallies():
+            total = groups.setdefault((program, size if column == "size" else route), [0, 0])
+            total[0] += eligible
+            total[1] += amount_fen
+        return [(*key, *total) for key, total in
+                sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] is None,
+                                                         item[0][1] or ""))]
 
     def write(self, out: Path) -> Path:
         """Write the result (CSV or Parquet by suffix) and the run record beside it."""
@@ -116,13 +138,18 @@ class Screening:
         self.connection.execute(
             f"COPY ({output_sql(self.table, ordered=True)}) TO '{_path_literal(temporary)}' ({options})")
         os.replace(temporary, out)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            output_sha256 = pool.submit(sha256_file, out)
+            self.tallies()  # counted while the output is hashed (hashlib releases the GIL)
+            record = self.record(out, output_sha256=output_sha256.result())
         record_path = out.with_name(out.stem + ".run.json")
-        record_path.write_text(json.dumps(self.record(out), ensure_ascii=False, indent=2) + "\n")
+        record_path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return record_path
 
-    def record(self, out: Path) -> dict:
-        """What decided this output: inputs, policy files, parameters and code version."""
-        rows = self.connection.execute(f"SELECT count(*) FROM {self.table}").fetchall()[0][0]
+    def record(self, out: Path, *, output_sha256: str | None = None) -> dict:
+        """What decided this output: inputs, policy files, parameters and code version
+        (``output_sha256``: the output's, if already known)."""
+        rows = sum(tally[3] for tally in self.tallies())
         return {
             "created_at": clock.now().isoformat(timespec="seconds"),
             "code_version": wengang.__version__,
@@ -145,7 +172,8 @@ class Screening:
                 }
                 for r in self.programs
             },
-            "output": {"path": out.name, "rows": rows, "sha256": sha256_file(out)},
+            "output": {"path": out.name, "rows": rows,
+                       "sha256": output_sha256 or sha256_file(out)},
         }
 
 
@@ -172,7 +200,7 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
     years = {r.program.assessment_year for r in resolved}
     step = Steps(progress, total=1 + 2 * len(years) + 2)  # read, features and risk, evaluate, hash
     con = connect()
-    workspace = None
+    workspace, outcomes = None, RESULT_TABLE
     with ThreadPoolExecutor(max_workers=1) as pool:
         source.start_hashing(pool)
         step("读取部门数据 / reading feeds")
@@ -187,11 +215,15 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
                                     region_code=region_code, risk=risk, step=step,
                                     needed=features_read(resolved))
             step("逐项目判定 / evaluating programs")
-            evaluate(con, RESULT_TABLE, resolved, tables, source)
+            # The rows and their text are built once, as ``write`` reads them.
+            evaluate(con, RESULT_TABLE, resolved, tables, source, view=True,
+                     outcomes=OUTCOMES_VIEW)
+            outcomes = OUTCOMES_VIEW
         step("核对输入指纹 / hashing inputs")
         hashes = source.hashes()
     return Screening(connection=con, source=source, programs=resolved, as_of=as_of,
-                     region_code=region_code, settings=settings, input_hashes=hashes,
+                     region_code=region_code, settings=settings, outcomes=outcomes,
+                     input_hashes=hashes,
                      slices=len(bounds) + 1, workspace=workspace)
 
 
@@ -283,10 +315,12 @@ def build_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years:
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, table: str, resolved: list[ResolvedProgram],
-             tables: dict[int, tuple[str, str]], source: FeedSource) -> None:
-    """Create ``table`` with every program's decisions over the prepared features."""
+             tables: dict[int, tuple[str, str]], source: FeedSource, *, view: bool = False,
+             outcomes: str | None = None) -> None:
+    """Create ``table`` with every program's decisions over the prepared features (a view
+    when ``view``; ``outcomes``: also a view of its rows without text, see ``results_sql``)."""
     per_program = [(r, *tables[r.program.assessment_year]) for r in resolved]
-    for statement in results_sql(table, per_program):
+    for statement in results_sql(table, per_program, view=view, outcomes=outcomes):
         _execute(con, statement, {}, source)
 
 
