@@ -8,6 +8,7 @@ and days as integers — so the page, the Excel sheet and the PDF format them ea
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -82,19 +83,21 @@ def _by(by: str, title, header):
     return build
 
 
+def _weekly_chart(rows) -> dict:
+    """Money arrived each week as bars, the running total as a line."""
+    return {"type": "line", "labels": [row.key for row in rows],
+            "series": [{"name": _("当周到账（元）"), "values": [_yuan(r.paid_fen) for r in rows],
+                        "bar": True},
+                       {"name": _("累计到账（元）"),
+                        "values": [_yuan(fen) for fen in accumulate(r.paid_fen for r in rows)]}],
+            "axes": [_("元")]}
+
+
 def _trend(scope: str | None) -> ChartTable:
     rows = kpis.breakdown(scope, "week")
     columns = [Column(_("周（自周一）"), TEXT), Column(_("到账单位")), Column(_("到账金额（元）"), MONEY),
                Column(_("覆盖职工"))]
-    running, cumulative = 0, []
-    for row in rows:
-        running += row.paid_fen
-        cumulative.append(_yuan(running))
-    chart = {"type": "line", "labels": [row.key for row in rows],
-             "series": [{"name": _("当周到账（元）"), "values": [_yuan(r.paid_fen) for r in rows],
-                         "bar": True},
-                        {"name": _("累计到账（元）"), "values": cumulative}],
-             "axes": [_("元")]}
+    chart = _weekly_chart(rows)
     return ChartTable("week", _("按周拨付进度"), columns,
                       [[row.key, row.paid, row.paid_fen, row.insured] for row in rows], chart)
 
@@ -204,15 +207,7 @@ def _training_subjects(scope: str | None) -> ChartTable:
 def _training_weeks(scope: str | None) -> ChartTable:
     rows = training_figures.breakdown(scope, "week")
     columns = [Column(_("周（自周一）"), TEXT), Column(_("到账笔数")), Column(_("到账金额（元）"), MONEY)]
-    running, cumulative = 0, []
-    for row in rows:
-        running += row.paid_fen
-        cumulative.append(_yuan(running))
-    chart = {"type": "line", "labels": [row.key for row in rows],
-             "series": [{"name": _("当周到账（元）"), "values": [_yuan(r.paid_fen) for r in rows],
-                         "bar": True},
-                        {"name": _("累计到账（元）"), "values": cumulative}],
-             "axes": [_("元")]}
+    chart = _weekly_chart(rows)
     return ChartTable("training_week", _("培训补贴按周发放进度"), columns,
                       [[row.key, row.paid, row.paid_fen] for row in rows], chart)
 
