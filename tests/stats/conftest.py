@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pytest
+from django.test import Client
 
 from tests.screening.builder import make_uscc
 from wengang.accounts.models import Role, User
@@ -48,6 +49,17 @@ TODAY = date(2020, 5, 20)
 NANCHANG, DONGHU, QINGSHANHU = "360100", "360102", "360111"
 JINGDEZHEN, CHANGJIANG, JIANGXI = "360200", "360202", "360000"
 _numbers = itertools.count(1)
+
+
+def officer_user(name: str, role: str, region: str = NANCHANG, **extra) -> User:
+    """A user of ``role`` in ``region`` (no password: the pages' tests log in directly)."""
+    return User.objects.create_user(name, password=None, role=role, region_code=region, **extra)
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def at(day: str, hour: int = 10, minute: int = 0) -> datetime:

@@ -9,22 +9,12 @@ from django.test import Client
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
-from wengang.accounts.models import Department, Role, User
+from wengang.accounts.models import Department, Role
 from wengang.stats.refresh import refresh
 
-from .conftest import DONGHU, JINGDEZHEN, NANCHANG
+from .conftest import DONGHU, JINGDEZHEN, NANCHANG, logged_in, officer_user
 
 pytestmark = pytest.mark.django_db
-
-
-def _user(name: str, role: str, region: str = NANCHANG, **extra) -> User:
-    return User.objects.create_user(name, password=None, role=role, region_code=region, **extra)
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -41,7 +31,7 @@ def _chart_data(html: str, slug: str) -> dict:
 
 
 def test_the_overview_shows_the_headline_and_every_chart_with_a_table(counted):
-    response = _client(counted.officer).get(reverse("stats:overview"))
+    response = logged_in(counted.officer).get(reverse("stats:overview"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "¥14,500.00" in html          # paid 1,450,000 fen
@@ -57,7 +47,7 @@ def test_the_overview_shows_the_headline_and_every_chart_with_a_table(counted):
 
 
 def test_the_operational_view_shows_pipeline_time_to_money_and_receivables(counted):
-    html = _client(counted.officer).get(reverse("stats:operations")).content.decode()
+    html = logged_in(counted.officer).get(reverse("stats:operations")).content.decode()
     assert _chart_data(html, "pipeline")["series"][0]["values"] == [1, 4, 1, 1]
     steps = _chart_data(html, "steps")
     assert steps["series"][0]["values"] == [0.2421, 0.5053, 0.2526]
@@ -65,7 +55,7 @@ def test_the_operational_view_shows_pipeline_time_to_money_and_receivables(count
 
 
 def test_a_chart_downloads_as_excel_with_the_same_numbers(counted):
-    response = _client(counted.officer).get(reverse("stats:chart-xlsx", kwargs={"chart": "program"}))
+    response = logged_in(counted.officer).get(reverse("stats:chart-xlsx", kwargs={"chart": "program"}))
     assert response.status_code == 200
     sheet = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0)
     rows = sheet.to_python()
@@ -76,11 +66,11 @@ def test_a_chart_downloads_as_excel_with_the_same_numbers(counted):
 
 
 def test_an_unknown_chart_is_not_found(counted):
-    assert _client(counted.officer).get("/stats/charts/colour.xlsx").status_code == 404
+    assert logged_in(counted.officer).get("/stats/charts/colour.xlsx").status_code == 404
 
 
 def test_a_city_officer_cannot_look_into_another_city(counted):
-    client = _client(counted.officer)
+    client = logged_in(counted.officer)
     assert client.get(reverse("stats:overview"), {"region": JINGDEZHEN}).status_code == 404
     assert client.get(reverse("stats:overview"), {"region": "99"}).status_code == 404
     assert client.get(reverse("stats:overview"), {"region": "360199"}).status_code == 404  # unknown
@@ -90,14 +80,14 @@ def test_a_city_officer_cannot_look_into_another_city(counted):
 
 
 def test_a_province_sees_its_cities(counted):
-    province = _user("jx", Role.SUPERVISOR, "360000")
-    html = _client(province).get(reverse("stats:overview")).content.decode()
+    province = officer_user("jx", Role.SUPERVISOR, "360000")
+    html = logged_in(province).get(reverse("stats:overview")).content.decode()
     assert _chart_data(html, "region")["labels"] == ["南昌市", "景德镇市"]
 
 
 def test_a_department_reviewer_sees_only_its_own_department(counted):
-    tax = _user("tax", Role.DEPARTMENT, department=Department.TAX)
-    client = _client(tax)
+    tax = officer_user("tax", Role.DEPARTMENT, department=Department.TAX)
+    client = logged_in(tax)
     html = client.get(reverse("stats:departments")).content.decode()
     assert _chart_data(html, "compliance")["labels"] == ["税务"]
     assert client.get(reverse("stats:overview")).status_code == 403
@@ -108,23 +98,23 @@ def test_a_department_reviewer_sees_only_its_own_department(counted):
 
 
 def test_the_agency_sees_every_department(counted):
-    html = _client(counted.officer).get(reverse("stats:departments")).content.decode()
+    html = logged_in(counted.officer).get(reverse("stats:departments")).content.decode()
     assert _chart_data(html, "compliance")["labels"] == ["财政", "市场监管", "税务"]
 
 
 def test_a_staff_user_without_a_region_sees_nothing(counted):
-    stray = _user("stray", Role.SUPERVISOR, "")
-    assert _client(stray).get(reverse("stats:overview")).status_code == 404
+    stray = officer_user("stray", Role.SUPERVISOR, "")
+    assert logged_in(stray).get(reverse("stats:overview")).status_code == 404
 
 
 def test_pages_before_any_refresh_say_so(scenario):
-    html = _client(scenario.officer).get(reverse("stats:overview")).content.decode()
+    html = logged_in(scenario.officer).get(reverse("stats:overview")).content.decode()
     assert "尚未生成统计数据" in html
 
 
 def test_the_refresh_button_recounts(scenario, settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    client = _client(scenario.officer)
+    client = logged_in(scenario.officer)
     response = client.post(reverse("stats:refresh"), {"next": "/stats/operations/"})
     assert response.status_code == 302 and response["Location"] == "/stats/operations/"
     assert "¥14,500.00" in client.get(reverse("stats:overview")).content.decode()
@@ -135,13 +125,13 @@ def test_the_refresh_button_recounts(scenario, settings):
 def test_only_deciders_refresh(scenario):
     from wengang.stats.models import Rollup
 
-    auditor = _user("auditor", Role.AUDITOR)
-    assert _client(auditor).post(reverse("stats:refresh")).status_code == 403
+    auditor = officer_user("auditor", Role.AUDITOR)
+    assert logged_in(auditor).post(reverse("stats:refresh")).status_code == 403
     assert not Rollup.objects.exists()
 
 
 def test_the_pages_speak_english_too(counted):
-    client = _client(counted.officer)
+    client = logged_in(counted.officer)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get(reverse("stats:overview")).content.decode()
     assert "Beneficiary rate" in html and "By region" in html
@@ -150,7 +140,7 @@ def test_the_pages_speak_english_too(counted):
 def test_pages_show_new_numbers_after_a_refresh_and_not_before(counted):
     from wengang.cases.models import Case
 
-    client = _client(counted.officer)
+    client = logged_in(counted.officer)
     assert "¥14,500.00" in client.get(reverse("stats:overview")).content.decode()
     Case.objects.filter(pk=counted.cases["D"].pk).update(eligible=False)  # re-screened out
     html = client.get(reverse("stats:overview")).content.decode()

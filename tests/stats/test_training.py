@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from tests.training.builder import write_training_feeds
 from tests.web.person_builder import person_user
-from wengang.accounts.models import Department, Role, User
+from wengang.accounts.models import Department, Role
 from wengang.cases.loading_persons import load_person_screening
 from wengang.cli import main
 from wengang.core.clock import clock
@@ -43,6 +43,8 @@ from .conftest import (
     ONLINE,
     QINGSHANHU,
     TRAINEE_NAMES,
+    logged_in,
+    officer_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +155,7 @@ def test_a_training_payment_never_changes_a_refund_figure(scenario, request):
     assert refund_figures() == before
     assert rollup.cases == refunds_only.cases == 8
     assert training_figures.headline(JIANGXI).paid == 5
-    assert "¥14,500.00" in _client(scenario.officer).get(reverse("stats:overview")).content.decode()
+    assert "¥14,500.00" in logged_in(scenario.officer).get(reverse("stats:overview")).content.decode()
 
 
 def test_the_command_line_refreshes_and_prints_them_on_a_line_of_their_own(training):
@@ -175,16 +177,6 @@ def test_the_public_figures_leave_the_training_subsidies_out(counted):
 
 # --- the page ---------------------------------------------------------------------------------
 
-def _user(name: str, role: str, region: str = NANCHANG, **extra) -> User:
-    return User.objects.create_user(name, password=None, role=role, region_code=region, **extra)
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _chart_data(html: str, slug: str) -> dict:
     found = re.search(rf'<script id="stats-chart-{slug}" type="application/json">(.*?)</script>',
                       html, re.DOTALL)
@@ -196,7 +188,7 @@ TRAINING_CHARTS = ("training_region", "training_program", "training_subject", "t
 
 
 def test_the_page_shows_the_headline_and_every_chart_with_a_table(counted):
-    response = _client(counted.officer).get(reverse("stats:training"))
+    response = logged_in(counted.officer).get(reverse("stats:training"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "¥6,152.00" in html      # paid 615,200 fen
@@ -213,7 +205,7 @@ def test_the_page_shows_the_headline_and_every_chart_with_a_table(counted):
 
 
 def test_the_page_names_no_person(counted):
-    html = _client(counted.officer).get(reverse("stats:training")).content.decode()
+    html = logged_in(counted.officer).get(reverse("stats:training")).content.decode()
     for label, name in TRAINEE_NAMES.items():
         assert name not in html and name[0] + "*" not in html, label
     for number in counted.resident_ids.values():
@@ -222,12 +214,12 @@ def test_the_page_names_no_person(counted):
 
 
 def test_the_overview_links_to_the_training_page(counted):
-    html = _client(counted.officer).get(reverse("stats:overview")).content.decode()
+    html = logged_in(counted.officer).get(reverse("stats:overview")).content.decode()
     assert reverse("stats:training") in html and "¥6,152.00" not in html
 
 
 def test_a_county_officer_sees_only_its_county(counted):
-    county = _client(_user("donghu", Role.AGENCY, DONGHU))
+    county = logged_in(officer_user("donghu", Role.AGENCY, DONGHU))
     html = county.get(reverse("stats:training")).content.decode()
     assert "¥4,652.00" in html and "¥6,152.00" not in html
     assert _chart_data(html, "training_region")["labels"] == ["东湖区"]
@@ -239,10 +231,10 @@ def test_a_county_officer_sees_only_its_county(counted):
 
 
 def test_a_city_officer_narrows_to_a_county(counted):
-    response = _client(counted.officer).get(reverse("stats:training"), {"region": QINGSHANHU})
+    response = logged_in(counted.officer).get(reverse("stats:training"), {"region": QINGSHANHU})
     assert response.status_code == 200
     assert _chart_data(response.content.decode(), "training_region")["labels"] == ["青山湖区"]
-    assert _client(counted.officer).get(reverse("stats:training"),
+    assert logged_in(counted.officer).get(reverse("stats:training"),
                                         {"region": JINGDEZHEN}).status_code == 404
 
 
@@ -251,12 +243,12 @@ def test_no_one_outside_the_console_sees_the_page(counted, role):
     if role == "anonymous":
         client = Client()
     elif role == "person":
-        client = _client(person_user(counted.persons["P1"]))
+        client = logged_in(person_user(counted.persons["P1"]))
     elif role == "enterprise":
-        client = _client(_user(f"ent-{counted.unit.uscc}", Role.ENTERPRISE, QINGSHANHU,
+        client = logged_in(officer_user(f"ent-{counted.unit.uscc}", Role.ENTERPRISE, QINGSHANHU,
                                uscc=counted.unit.uscc))
     else:
-        client = _client(_user("tax", Role.DEPARTMENT, department=Department.TAX))
+        client = logged_in(officer_user("tax", Role.DEPARTMENT, department=Department.TAX))
     for url in (reverse("stats:training"),
                 reverse("stats:chart-xlsx", kwargs={"chart": "training_subject"})):
         response = client.get(url)
@@ -266,7 +258,7 @@ def test_no_one_outside_the_console_sees_the_page(counted, role):
 
 
 def test_each_chart_downloads_as_excel_with_the_same_numbers(counted):
-    client = _client(counted.officer)
+    client = logged_in(counted.officer)
     response = client.get(reverse("stats:chart-xlsx", kwargs={"chart": "training_subject"}))
     assert response.status_code == 200
     assert 'filename="stats-training_subject-360100-2020-05-20.xlsx"' in (
@@ -286,7 +278,7 @@ def test_each_chart_downloads_as_excel_with_the_same_numbers(counted):
 
 
 def test_the_page_speaks_english_too(counted):
-    client = _client(counted.officer)
+    client = logged_in(counted.officer)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get(reverse("stats:training")).content.decode()
     assert "Training subsidies" in html and "By subject" in html
@@ -305,7 +297,7 @@ def test_the_certificate_level_is_read_from_what_screening_wrote(tmp_path, db):
     with screen_persons(folder_source(folder), programs=[CERTIFICATE], as_of=date(2024, 6, 1),
                         region_code=NANCHANG) as run:
         run.write(tmp_path / "persons.csv")
-    officer = _user("loader", Role.AGENCY)
+    officer = officer_user("loader", Role.AGENCY)
     with clock.frozen(date(2024, 6, 3)):
         load_person_screening(tmp_path / "persons.csv", actor=officer)
         refresh()
