@@ -82,15 +82,18 @@ serve: setup
 	@echo "稳岗通 / wengang: http://127.0.0.1:8000  (Ctrl-C to stop)"
 	WENGANG_TODAY=$(DEMO_TODAY) $(DEMO) manage runserver 127.0.0.1:8000 --noreload
 
-# The suite runs on SQLite, then its database tests again on PostgreSQL.
-test: setup test-sqlite test-postgres
+# The suite runs on SQLite and, at the same time (one run per CPU), its database tests again on
+# PostgreSQL; each run has its own data directory, and each prints its output when it ends.
+test: setup
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: setup
-	DATABASE_URL=sqlite:///$(WENGANG_DATA_DIR)/test.sqlite3 $(BIN)/pytest -q
+	WENGANG_DATA_DIR=$(WENGANG_DATA_DIR)/test-sqlite \
+		DATABASE_URL=sqlite:///$(WENGANG_DATA_DIR)/test-sqlite/test.sqlite3 $(BIN)/pytest -q
 
 test-postgres: setup
 	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m django_db; \
+		WENGANG_DATA_DIR=$(WENGANG_DATA_DIR)/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m django_db; \
 	elif [ "$${WENGANG_REQUIRE_POSTGRES:-0}" = "1" ]; then \
 		echo "PostgreSQL is required but not reachable at $(PG_URL)"; exit 1; \
 	else \
