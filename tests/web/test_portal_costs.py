@@ -98,3 +98,25 @@ def test_a_card_rendered_in_chinese_is_not_shown_in_english(client, world):
     client.cookies["django_language"] = "en"
     text = _home(client)
     assert "Why" in text and "为什么" not in text
+
+
+def _confirm_htmx(client, case, letter):
+    return client.post(reverse("web:portal-confirm", kwargs={"pk": case.pk}), {
+        "insured": case.insured, "signatory_name": "张三", "agree": "on",
+        "amount_fen": case.amount_fen, "version": case.version, "letter": letter.sha256},
+        HTTP_HX_REQUEST="true")
+
+
+def test_the_one_tap_confirmation_costs_fourteen_statements_after_the_session(
+        client, world, commitment_text, django_assert_num_queries):
+    """The case with its unit; the letter; in the workflow's transaction (a savepoint here:
+    the test runs in one) the case locked, the commitment, the case moved, its event, the case
+    read back; then the card's events — read without who did them, which the card does not
+    show."""
+    case = world.own_case
+    with django_assert_num_queries(SESSION_AND_USER + 2 + 7 + 1) as statements:
+        response = _confirm_htmx(client, case, commitment_text)
+    assert response.status_code == 200 and response["HX-Push-Url"]
+    events = statements.captured_queries[-4]["sql"]  # then the session, as on every page
+    assert "cases_caseevent" in events and "accounts_user" not in events
+    assert Case.objects.get(pk=case.pk).state == "applied"

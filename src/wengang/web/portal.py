@@ -87,7 +87,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _case_page(case: Case) -> dict:
     """What the case's page (``case_card.html``) shows; read only if the cache lacks it."""
-    events = cache(lambda: services.timeline(case))
+    # Only what the card shows of each event (not who: that is for staff, on the console).
+    events = cache(lambda: list(CaseEvent.objects.for_case(case).only("at", "action", "reason")))
     context = _card(case, lambda: timeline_steps(case, events()))
     context.update(reasons=lambda: explanation_reasons(case), events=events)
     return context
