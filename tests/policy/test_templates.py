@@ -4,7 +4,7 @@ values as the policy guide says."""
 import duckdb
 import pytest
 
-from wengang.policy.templates import format_sql
+from wengang.policy.templates import format_sql, shown_sql
 
 # printf's form: the contract the cheaper SQL must keep byte for byte.
 PRINTF = {"int": "printf('%d', CAST(round(x) AS BIGINT))"}
@@ -55,3 +55,34 @@ def test_a_format_prints_the_bytes_printf_printed(values, fmt, typed):
 ])
 def test_a_format_shows_a_value_as_the_policy_guide_says(fmt, value, shown):
     assert duckdb.connect().execute(f"SELECT {format_sql(value, fmt)}").fetchone()[0] == shown
+
+
+# Derived values over parameters: a CASE whose results are constants, some with NULL conditions
+# and one without ELSE (NULL when no condition holds).
+CONSTANT_CASES = [
+    "(CASE WHEN b <= 30 THEN 0.20 WHEN s IN ('large', 'unknown') THEN 0.055 ELSE 0.055 END)",
+    "(CASE WHEN s IN ('large', 'unknown') THEN 0.5 ELSE 1.0 END)",
+    "CASE WHEN b > 40 THEN 0.125 WHEN b > 20 THEN 1 / 3 WHEN s = 'small' THEN 0.00375 END",
+    "CASE WHEN b > 10 THEN 158500 * 6 ELSE 2 END",
+]
+
+
+@pytest.mark.parametrize("fmt", ["pct", "pct2", "yuan", "int", ""])
+@pytest.mark.parametrize("value", CONSTANT_CASES)
+def test_a_case_of_constants_is_shown_branch_by_branch_with_the_same_bytes(fmt, value):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT CASE WHEN r % 7 = 0 THEN NULL ELSE r % 50 END AS b, "
+                "['large', 'unknown', 'small', NULL][1 + r % 4] AS s FROM range(2000) t(r)")
+    differ = con.execute(f"""
+        SELECT count(*) FROM t
+        WHERE ({shown_sql(value, fmt)}) IS DISTINCT FROM ({format_sql(value, fmt)})""").fetchone()
+    assert differ == (0,)
+    assert shown_sql(value, fmt) != format_sql(value, fmt)  # the branch-by-branch form was used
+
+
+@pytest.mark.parametrize("value", [
+    "f.layoff_rate", "(CASE WHEN b > 1 THEN f.x ELSE 0.5 END)",
+    "(CASE s WHEN 'a' THEN 1 ELSE 2 END)", "0.055",
+])
+def test_any_other_value_is_formatted_as_it_is(value):
+    assert shown_sql(value, "pct") == format_sql(value, "pct")

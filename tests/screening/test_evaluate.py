@@ -13,7 +13,7 @@ from wengang.policy import load_policy
 from wengang.policy.model import Stacking
 from wengang.screening import InputError, folder_source, screen
 from wengang.screening.errors import ScreeningError
-from wengang.screening.evaluate import features_read, results_sql
+from wengang.screening.evaluate import features_read, output_sql, results_sql
 from wengang.screening.features import SEPARATION_FEATURES
 
 AS_OF = date(2020, 4, 15)
@@ -119,3 +119,16 @@ def test_the_summary_and_breakdowns_count_what_the_result_rows_hold(tmp_path):
             SELECT program, {column}, count(*) FILTER (WHERE eligible),
                    coalesce(sum(amount_fen), 0)::BIGINT
             FROM {run.table} GROUP BY ALL ORDER BY program, {column}""").fetchall()
+
+
+def test_the_rows_written_straight_from_the_units_are_the_result_rows_shown_as_written(tmp_path):
+    # The built units share one bank account, so the explanations carry risk signals too.
+    feeds = write_feeds(tmp_path / "feeds", _units(300), year=2019, as_of=AS_OF.isoformat())
+    run = screen(folder_source(feeds), programs=["inclusive-2020", "difficult-2020"], as_of=AS_OF,
+                 region_code="360100")
+    query = run.connection.execute
+    written = query(f"SELECT * FROM {run.written}").fetchall()
+    assert written == query(output_sql(run.table, ordered=True)).fetchall()
+    failed = {row[7] for row in written}
+    assert {"", "stacking"} <= failed and len(failed) > 2
+    assert any("风险提示" in row[8] for row in written)

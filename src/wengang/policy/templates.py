@@ -16,7 +16,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
 from .errors import ExpressionNotAllowed
+from .expressions import DIALECT
 
 FORMATS = ("yuan", "pct", "pct2", "int", "")
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?::([a-z0-9]*))?\}")
@@ -75,7 +80,53 @@ def template_sql(parts: tuple[str | Placeholder, ...], value_of: Callable[[str],
     """One SQL string expression for the template; ``value_of`` gives each name's SQL."""
     if not parts:
         return "''"
-    pieces = [quote(part) if isinstance(part, str) else
-              f"coalesce({format_sql(value_of(part.name), part.format)}, '—')" for part in parts]
     # One concat of every piece (none is NULL) builds each row's text once, not piece by piece.
-    return "concat(" + ", ".join(pieces) + ")"
+    return "concat(" + ", ".join(template_pieces(parts, value_of)) + ")"
+
+
+def template_pieces(parts: tuple[str | Placeholder, ...],
+                    value_of: Callable[[str], str]) -> list[str]:
+    """The template's pieces as SQL string expressions, none NULL, to concat with others."""
+    return [quote(part) if isinstance(part, str) else
+            f"coalesce({shown_sql(value_of(part.name), part.format)}, '—')" for part in parts]
+
+
+def shown_sql(value_sql: str, fmt: str) -> str:
+    """``format_sql``, except for a CASE whose results are all constants (a derived value over
+    parameters, such as a refund ratio by size): that is shown branch by branch, each branch's
+    text made once, when DuckDB folds its constant, instead of a printf on every row.
+
+    Each branch formats the CASE itself with its conditions fixed (its own TRUE, the others
+    FALSE), so the value keeps the CASE's type and the text is the bytes of formatting the CASE;
+    the conditions are tested in the same order, so a NULL one falls through as before."""
+    case = _constant_results_case(value_sql)
+    if case is None:
+        return format_sql(value_sql, fmt)
+
+    def taken(branch: int | None) -> str:
+        fixed = case.copy()
+        for number, arm in enumerate(fixed.args["ifs"]):
+            arm.set("this", exp.true() if number == branch else exp.false())
+        return format_sql(fixed.sql(DIALECT), fmt)
+
+    arms = " ".join(f"WHEN {arm.this.sql(DIALECT)} THEN {taken(number)}"
+                    for number, arm in enumerate(case.args["ifs"]))
+    return f"CASE {arms} ELSE {taken(None)} END"
+
+
+def _constant_results_case(value_sql: str) -> exp.Case | None:
+    """``value_sql`` as a searched CASE whose results name no column, else ``None``."""
+    try:
+        tree = sqlglot.parse_one(value_sql, read=DIALECT)
+    except ParseError:
+        return None
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    if not isinstance(tree, exp.Case) or tree.this is not None:
+        return None
+    results = [arm.args["true"] for arm in tree.args["ifs"]]
+    if tree.args.get("default") is not None:
+        results.append(tree.args["default"])
+    if any(result.find(exp.Column) for result in results):
+        return None
+    return tree

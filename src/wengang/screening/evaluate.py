@@ -20,7 +20,7 @@ from sqlglot.optimizer.simplify import simplify
 from wengang.policy import ResolvedProgram
 from wengang.policy.expressions import literal, to_sql
 from wengang.policy.features import FEATURES
-from wengang.policy.templates import Placeholder, quote, template_sql
+from wengang.policy.templates import Placeholder, quote, template_pieces, template_sql
 
 from .errors import ScreeningError
 
@@ -102,25 +102,33 @@ def _kept_sql(programs: list[ResolvedProgram], n: int) -> str:
     return " AND ".join(conditions)
 
 
-def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
-    """The result columns of program ``n``, over a row of ``_settled_sql``."""
+def _row_sql(programs: list[ResolvedProgram], n: int, *, written: bool = False) -> dict[str, str]:
+    """The result columns of program ``n``, over a row of ``_settled_sql`` (``written``: the
+    output's columns instead, ``WRITTEN_COLUMNS``, as ``output_sql`` shows a result row)."""
     resolved = programs[n]
     program = resolved.program
     value_of = placeholder_sql(resolved, {"amount": _amount_sql(resolved)})
     value_if_eligible = placeholder_sql(resolved, {"amount": f"f.a{n}"})  # computed once, in ``a<n>``
-    # The ids in sorted order, joined and split: no per-row sort or lambda.
-    failed = (f"CASE WHEN f.e{n} THEN []::VARCHAR[] ELSE string_split(concat_ws(';', " + ", ".join(
+    # The ids in sorted order, joined (and split for a list): no per-row sort or lambda.
+    failed_ids = "concat_ws(';', " + ", ".join(
         f"CASE WHEN NOT f.r{n}_{rule_id} THEN '{rule_id}' END"
-        for rule_id in sorted(rule.id for rule in program.rules)) + "), ';') END")
+        for rule_id in sorted(rule.id for rule in program.rules)) + ")"
+    failed = f"CASE WHEN f.e{n} THEN []::VARCHAR[] ELSE string_split({failed_ids}, ';') END"
+    failed_text = f"CASE WHEN f.e{n} THEN '' ELSE {failed_ids} END"
+    risk_suffix = RISK_SUFFIX.format(reasons="f.risk_reasons")
     fail_reasons = "concat_ws('；', " + ", ".join(
         f"CASE WHEN NOT f.r{n}_{rule.id} THEN {template_sql(rule.fail, value_of)} END"
         for rule in program.rules) + ")"
-    pass_reasons = [template_sql(rule.passed, value_if_eligible)
-                    for rule in program.rules if rule.passed]
-    eligible_text = "concat_ws('；', " + ", ".join(
-        [template_sql(program.amount_explanation, value_if_eligible), *pass_reasons]) + ")"
-    text = (f"CASE WHEN f.e{n} THEN '符合条件：' || {eligible_text} "
-            f"ELSE '不符合条件：' || {fail_reasons} END")
+    # The amount and the reasons met, joined by '；', then the risk signals: one concat of every
+    # piece (none is NULL) builds each explanation once, not a text copied into a longer one.
+    met = [template_pieces(program.amount_explanation, value_if_eligible),
+           *(template_pieces(rule.passed, value_if_eligible)
+             for rule in program.rules if rule.passed)]
+    met_pieces = [piece for number, pieces in enumerate(met)
+                  for piece in ([quote("；")] if number else []) + pieces]
+    eligible_text = ", ".join([quote("符合条件："), *met_pieces, risk_suffix])
+    text = (f"CASE WHEN f.e{n} THEN concat({eligible_text}) "
+            f"ELSE concat('不符合条件：', {fail_reasons}, {risk_suffix}) END")
     others = _rivals(programs, n)
     if others:  # eligible, but another program of the group pays more: rule ``stacking``
         stacked = f"(f.e{n} AND NOT f.k{n})"
@@ -128,13 +136,14 @@ def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
                                        for j in others) + " END"
         kept_fen = "CASE " + " ".join(f"WHEN f.k{j} THEN f.a{j}" for j in others) + " END"
         failed = f"CASE WHEN {stacked} THEN ['stacking'] ELSE {failed} END"
+        failed_text = f"CASE WHEN {stacked} THEN 'stacking' ELSE {failed_text} END"
         text = (f"CASE WHEN {stacked} THEN '不符合条件：不重复享受，已享受' || {kept_name} || ' ' "
                 f"|| printf('%,.2f', {kept_fen} / 100.0) || ' 元（金额较高）；本项目测算 ' "
-                f"|| printf('%,.2f', f.a{n} / 100.0) || ' 元' ELSE {text} END")
+                f"|| printf('%,.2f', f.a{n} / 100.0) || ' 元' || {risk_suffix} ELSE {text} END")
     layoff_rate = (f"({resolved.derived_sql['layoff_rate']})" if "layoff_rate" in resolved.derived_sql
                    else "f.layoff_rate_net_headcount")
     group = program.stacking.group if program.stacking else None
-    return {
+    row = {
         "uscc": "f.uscc",
         "program": quote(program.id),
         "eligible": f"f.k{n}",
@@ -143,13 +152,17 @@ def _row_sql(programs: list[ResolvedProgram], n: int) -> dict[str, str]:
         "route": f"f.route{n}",
         "layoff_rate": f"round(CAST({layoff_rate} AS DECIMAL(18, 8)), 4)",
         "failed": failed,
-        "explanation": f"{text} || {RISK_SUFFIX.format(reasons='f.risk_reasons')}",
+        "explanation": text,
         "stacking_group": f"{'NULL' if group is None else quote(group)}::VARCHAR",
         "stacking_rank": str(program.stacking.rank if program.stacking else 0),
         "program_name": quote(program.name),
         "risk": "f.risk",
         "risk_reasons": "f.risk_reasons",
     }
+    if not written:
+        return row
+    # The list's text without the list: the same ids, joined by ';' as ``output_sql`` joins them.
+    return {**_written_sql(row), "failed": failed_text}
 
 
 def _settled_sql(programs: list[ResolvedProgram], source: str) -> str:
@@ -167,13 +180,14 @@ def _settled_sql(programs: list[ResolvedProgram], source: str) -> str:
     FROM (SELECT *, {kept} FROM ({_decided_sql(programs, source)}) f) f"""
 
 
-def _unnested_sql(programs: list[ResolvedProgram], settled: str, columns: Iterable[str]) -> str:
+def _unnested_sql(programs: list[ResolvedProgram], settled: str, columns: Iterable[str], *,
+                  written: bool = False) -> str:
     """Each program's result row (``columns`` of them) of each row of ``settled``, in the
-    order of ``settled``, programs in id order."""
+    order of ``settled``, programs in id order (``written``: rows as written, see ``_row_sql``)."""
     columns = tuple(columns)
-    rows = ", ".join("struct_pack(" + ", ".join(f"{name} := {sql}" for name, sql in
-                                                 _row_sql(programs, n).items() if name in columns)
-                     + ")" for n in range(len(programs)))
+    rows = ", ".join("struct_pack(" + ", ".join(
+        f"{name} := {sql}" for name, sql in _row_sql(programs, n, written=written).items()
+        if name in columns) + ")" for n in range(len(programs)))
     return f"""
     SELECT {", ".join(f"r.{name}" for name in columns)}
     FROM (SELECT unnest([{rows}]) AS r FROM {settled} f)
@@ -240,7 +254,8 @@ def decided_sql(table: str, programs: list[ResolvedProgram], *, features: str, r
 
 
 def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]], *,
-                view: bool = False, outcomes: str | None = None) -> list[str]:
+                view: bool = False, outcomes: str | None = None,
+                written: str | None = None) -> list[str]:
     """Statements creating ``table``: all programs' rows in (uscc, program) order, stacking
     settled.
 
@@ -253,6 +268,8 @@ def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]], *,
     table holding them (a run that reads them once, to write them, never stores the text of
     two million rows); several years' rows are still sorted into a table. ``outcomes``: also
     create this view of the rows without their text (``OUTCOME_COLUMNS``), for counts and sums.
+    ``written``: also create this view of the rows as the output file holds them (``output_sql``);
+    over a view, each row's text is built straight in that form (no list of failed rules to join).
 
     In a stacking group a unit eligible for several programs keeps the largest amount (ties: the
     lower rank, e.g. the inclusive refund); the others become ineligible with rule ``stacking``.
@@ -281,8 +298,16 @@ def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]], *,
         "SELECT * FROM (" + "\nUNION ALL\n".join(selects) + ") ORDER BY uscc, program")
     statements = [decided_sql(decided[year], year_programs, features=year[0], risk=year[1])
                   for year, year_programs in years.items()]
-    statements.append(f"CREATE OR REPLACE TEMP {'VIEW' if view and len(selects) == 1 else 'TABLE'} "
-                      f"{table} AS {rows}")
+    as_view = view and len(selects) == 1
+    statements.append(f"CREATE OR REPLACE TEMP {'VIEW' if as_view else 'TABLE'} {table} AS {rows}")
+    if written is not None:
+        if as_view:
+            (year, year_programs), = years.items()
+            rows_written = _unnested_sql(year_programs, decided[year], WRITTEN_COLUMNS,
+                                         written=True)
+        else:
+            rows_written = output_sql(table, ordered=True)
+        statements.append(f"CREATE OR REPLACE TEMP VIEW {written} AS {rows_written}")
     if outcomes is not None:
         statements.append(f"CREATE OR REPLACE TEMP VIEW {outcomes} AS " + "\nUNION ALL\n".join(
             _unnested_sql(year_programs, decided[year], OUTCOME_COLUMNS)
@@ -290,24 +315,39 @@ def results_sql(table: str, programs: list[tuple[ResolvedProgram, str, str]], *,
     return statements
 
 
+WRITTEN_COLUMNS = ("uscc", "program", "eligible", "amount", "size", "route", "layoff_rate",
+                   "failed", "explanation", "risk")
+"""The output's columns (the result contract of FEEDS.md, plus ``risk``), in order."""
+
+
+def _written_sql(row: dict[str, str]) -> dict[str, str]:
+    """The output's columns as text, over the SQL of a result row's columns (``row``)."""
+    amount = f"({row['amount_fen']})"
+    return {
+        "uscc": row["uscc"],
+        "program": row["program"],
+        "eligible": f"CASE WHEN {row['eligible']} THEN 'true' ELSE 'false' END",
+        "amount": (f"CAST({amount} // 100 AS VARCHAR) "
+                   f"|| CASE WHEN {amount} % 100 < 10 THEN '.0' ELSE '.' END "
+                   f"|| CAST({amount} % 100 AS VARCHAR)"),
+        "size": row["size"],
+        "route": row["route"],
+        "layoff_rate": f"CAST(CAST(({row['layoff_rate']}) AS DECIMAL(18, 4)) AS VARCHAR)",
+        "failed": f"array_to_string({row['failed']}, ';')",
+        "explanation": row["explanation"],
+        "risk": row["risk"],
+    }
+
+
 def output_sql(table: str, *, ordered: bool = False) -> str:
     """The result contract of FEEDS.md (plus ``risk``), sorted so equal inputs give equal bytes;
     ``ordered`` when ``table`` already reads in that order (a ``results_sql`` table does, in
     DuckDB; an engine that does not keep a table's order, such as Spark, sorts)."""
+    columns = _written_sql({name: name for name in RESULT_COLUMNS})
+    select = ",\n        ".join(f"{sql} AS {name}" for name, sql in columns.items())
     return f"""
     SELECT
-        uscc,
-        program,
-        CASE WHEN eligible THEN 'true' ELSE 'false' END             AS eligible,
-        CAST(amount_fen // 100 AS VARCHAR)
-            || CASE WHEN amount_fen % 100 < 10 THEN '.0' ELSE '.' END
-            || CAST(amount_fen % 100 AS VARCHAR)                     AS amount,
-        size,
-        route,
-        CAST(CAST(layoff_rate AS DECIMAL(18, 4)) AS VARCHAR)         AS layoff_rate,
-        array_to_string(failed, ';')                                 AS failed,
-        explanation,
-        risk
+        {select}
     FROM {table}
     {"" if ordered else "ORDER BY uscc, program"}
     """

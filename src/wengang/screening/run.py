@@ -35,6 +35,7 @@ from .slices import SLICE_UNITS, slice_bounds, stage, use_slice
 
 RESULT_TABLE = "wg_results"
 OUTCOMES_VIEW = "wg_outcomes"
+WRITTEN_VIEW = "wg_written"
 UNITS_IN_SCOPE = "wg_units"
 Progress = Callable[[str, float], None]
 """Told what a run starts now and the share of the run done before it (0 to 1)."""
@@ -85,6 +86,9 @@ class Screening:
     table: str = RESULT_TABLE
     outcomes: str = RESULT_TABLE
     """A relation of the result rows' ``OUTCOME_COLUMNS`` (no text): what counts and sums read."""
+    written: str | None = None
+    """A relation of the rows as ``write`` writes them, if made with the result (else
+    ``output_sql`` over ``table``)."""
     input_hashes: dict[str, str] = field(default_factory=dict)
     slices: int = 1
     workspace: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
@@ -135,8 +139,9 @@ class Screening:
         out.parent.mkdir(parents=True, exist_ok=True)
         options = "FORMAT csv, HEADER true" if out.suffix == ".csv" else "FORMAT parquet"
         temporary = out.with_name(out.name + ".tmp")
-        self.connection.execute(
-            f"COPY ({output_sql(self.table, ordered=True)}) TO '{_path_literal(temporary)}' ({options})")
+        rows = (f"SELECT * FROM {self.written}" if self.written
+                else output_sql(self.table, ordered=True))
+        self.connection.execute(f"COPY ({rows}) TO '{_path_literal(temporary)}' ({options})")
         os.replace(temporary, out)
         with ThreadPoolExecutor(max_workers=1) as pool:
             output_sha256 = pool.submit(sha256_file, out)
@@ -200,7 +205,7 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
     years = {r.program.assessment_year for r in resolved}
     step = Steps(progress, total=1 + 2 * len(years) + 2)  # read, features and risk, evaluate, hash
     con = connect()
-    workspace, outcomes = None, RESULT_TABLE
+    workspace, outcomes, written = None, RESULT_TABLE, None
     with ThreadPoolExecutor(max_workers=1) as pool:
         source.start_hashing(pool)
         step("读取部门数据 / reading feeds")
@@ -217,13 +222,13 @@ def screen(source: FeedSource, *, programs: list[str], as_of: date, region_code:
             step("逐项目判定 / evaluating programs")
             # The rows and their text are built once, as ``write`` reads them.
             evaluate(con, RESULT_TABLE, resolved, tables, source, view=True,
-                     outcomes=OUTCOMES_VIEW)
-            outcomes = OUTCOMES_VIEW
+                     outcomes=OUTCOMES_VIEW, written=WRITTEN_VIEW)
+            outcomes, written = OUTCOMES_VIEW, WRITTEN_VIEW
         step("核对输入指纹 / hashing inputs")
         hashes = source.hashes()
     return Screening(connection=con, source=source, programs=resolved, as_of=as_of,
                      region_code=region_code, settings=settings, outcomes=outcomes,
-                     input_hashes=hashes,
+                     written=written, input_hashes=hashes,
                      slices=len(bounds) + 1, workspace=workspace)
 
 
@@ -316,11 +321,13 @@ def build_features(con: duckdb.DuckDBPyConnection, source: FeedSource, *, years:
 
 def evaluate(con: duckdb.DuckDBPyConnection, table: str, resolved: list[ResolvedProgram],
              tables: dict[int, tuple[str, str]], source: FeedSource, *, view: bool = False,
-             outcomes: str | None = None) -> None:
+             outcomes: str | None = None, written: str | None = None) -> None:
     """Create ``table`` with every program's decisions over the prepared features (a view
-    when ``view``; ``outcomes``: also a view of its rows without text, see ``results_sql``)."""
+    when ``view``; ``outcomes``, ``written``: also views of its rows without text and as
+    written, see ``results_sql``)."""
     per_program = [(r, *tables[r.program.assessment_year]) for r in resolved]
-    for statement in results_sql(table, per_program, view=view, outcomes=outcomes):
+    for statement in results_sql(table, per_program, view=view, outcomes=outcomes,
+                                 written=written):
         _execute(con, statement, {}, source)
 
 
