@@ -2,12 +2,17 @@
 runs, however many cases the unit has, and the rendered cards kept per version of the case —
 never shown stale after a confirmation or any other change."""
 
+from datetime import date
+
 import pytest
+from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from wengang.cases import services
-from wengang.cases.models import Case
+from wengang.cases.models import Case, CommitmentText
+from wengang.web.display import commitment_text_for
 
 pytestmark = pytest.mark.django_db
 
@@ -60,11 +65,107 @@ def test_the_case_page_reads_its_events_once_then_not_at_all(client, world,
         assert _main(client.get(url).content.decode()) == _main(first)
 
 
-def test_the_letter_page_costs_three_statements_after_the_session(client, world, commitment_text,
-                                                                  django_assert_num_queries):
+def test_the_letter_page_reads_the_letter_once_then_from_the_cache(
+        client, world, commitment_text, django_assert_num_queries,
+        django_capture_on_commit_callbacks):
     url = reverse("web:portal-confirm", kwargs={"pk": world.own_case.pk})
-    with django_assert_num_queries(SESSION_AND_USER + 2):  # the case with its unit; the letter
-        assert client.get(url).status_code == 200
+    with (django_assert_num_queries(SESSION_AND_USER + 2),  # the case with its unit; the letter
+          django_capture_on_commit_callbacks(execute=True)):  # as the request's autocommit does
+        first = client.get(url).content.decode()
+    with django_assert_num_queries(SESSION_AND_USER + 1):  # the case with its unit
+        again = client.get(url).content.decode()
+    assert f'value="{commitment_text.sha256}"' in again and commitment_text.title in again
+    assert _main(again).split('name="csrfmiddlewaretoken"')[0] == (
+        _main(first).split('name="csrfmiddlewaretoken"')[0])
+
+
+@pytest.fixture
+def letter_page(client, django_capture_on_commit_callbacks):
+    """The letter page, its letter kept in the cache as it is outside a test's transaction."""
+    def read(case) -> str:
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.get(reverse("web:portal-confirm", kwargs={"pk": case.pk})).content.decode()
+    return read
+
+
+def test_a_new_letter_is_shown_and_signed_at_once_though_the_old_one_was_cached(
+        client, world, commitment_text, letter_page):
+    case = world.own_case
+    assert commitment_text.sha256 in letter_page(case)  # now in the cache
+    newer = CommitmentText.objects.create(version="2020-2", title="承诺书（修订）",
+                                          text="本单位承诺：新增一条。", valid_from=date(2020, 4, 1))
+    page = letter_page(case)
+    assert newer.text in page and f'value="{newer.sha256}"' in page
+    refused = _confirm_htmx(client, case, commitment_text)  # the letter read before: refused
+    assert "承诺书已在您阅读后更新" in refused.content.decode()
+    assert _confirm_htmx(client, case, newer).status_code == 200
+    assert case.commitments.get().text == newer
+
+
+def test_a_letter_edited_or_deleted_is_read_again_at_once(world, commitment_text, letter_page):
+    case = world.own_case
+    newer = CommitmentText.objects.create(version="2020-2", title="承诺书（修订）",
+                                          text="本单位承诺：新增一条。", valid_from=date(2020, 4, 1))
+    assert newer.text in letter_page(case)
+    newer.text = "本单位承诺：改过的一条。"
+    newer.save()  # before anyone accepted it (an accepted text is never edited)
+    assert "改过的一条" in letter_page(case)
+    newer.delete()
+    page = letter_page(case)
+    assert commitment_text.sha256 in page and "改过的一条" not in page
+
+
+def test_a_letter_cached_by_another_worker_before_the_change_committed_is_not_served(
+        world, commitment_text, django_capture_on_commit_callbacks):
+    """Between the change and its commit another worker can read only the old letter, and
+    caches it under the generation the change started: the commit starts another."""
+    case = world.own_case
+    with django_capture_on_commit_callbacks(execute=True):
+        newer = CommitmentText.objects.create(version="2020-2", title="承诺书（修订）",
+                                              text="本单位承诺：新增一条。",
+                                              valid_from=date(2020, 4, 1))
+        key = f"letter-in-force:{case.program}:{date(2020, 5, 1).isoformat()}"
+        cache.set(key, (cache.get("letters-generation"), commitment_text))  # the other worker
+    assert commitment_text_for(case, date(2020, 5, 1)) == newer
+
+
+def test_a_letter_read_in_a_transaction_rolled_back_is_not_kept(world, commitment_text):
+    """Rolling back fires no signal: what the transaction read is kept only once committed."""
+    case, day = world.own_case, date(2020, 5, 1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        CommitmentText.objects.create(version="2020-2", title="承诺书（撤回）", text="未生效。",
+                                      valid_from=date(2020, 4, 1))
+        assert commitment_text_for(case, day).version == "2020-2"
+        raise RuntimeError("rolled back")
+    assert commitment_text_for(case, day) == commitment_text
+
+
+def _in_force(program: str, day: date) -> CommitmentText | None:
+    """The letter in force as the portal has always read it, without the cache."""
+    return (CommitmentText.objects.filter(valid_from__lte=day, program__in=["", program])
+            .order_by("-valid_from", "-id").first())
+
+
+def test_the_cached_letter_is_the_letter_the_database_has_in_force(
+        world, commitment_text, django_assert_num_queries, django_capture_on_commit_callbacks):
+    case = world.own_case
+    letters = {"all programs, later": ("", date(2020, 4, 1)),
+               "this program": (case.program, date(2020, 3, 1)),
+               "another program, later still": ("difficult-2020", date(2020, 5, 1)),
+               "this program, next year": (case.program, date(2021, 1, 1))}
+    for version, (program, valid_from) in letters.items():
+        CommitmentText.objects.create(version=version[:32], title=version, text=version,
+                                      program=program, valid_from=valid_from)
+    for program in (case.program, "difficult-2020", "inclusive-2019"):
+        case.program = program
+        for day in (date(2019, 12, 31), date(2020, 1, 1), date(2020, 3, 15), date(2020, 4, 1),
+                    date(2020, 6, 1), date(2021, 6, 1)):
+            with django_capture_on_commit_callbacks(execute=True):
+                read = commitment_text_for(case, day)
+            with django_assert_num_queries(0):
+                cached = commitment_text_for(case, day)
+            assert read == cached == _in_force(program, day), (program, day)
+            assert cached is None or cached.sha256 == _in_force(program, day).sha256
 
 
 def _confirm(client, case):
