@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pytest
-from django.core.cache import cache
 
 from tests.screening.builder import make_uscc
 from wengang.accounts.models import Department, Role, User
@@ -48,15 +47,6 @@ _numbers = itertools.count(1)
 def fixed_today():
     with clock.frozen(TODAY):
         yield TODAY
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with an empty cache (per-process memory in tests): a rendered card or a
-    cached count of another test, whose ids the database may give out again, must not show."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
