@@ -2,6 +2,7 @@
 in the page's language, without Django's cost of translating every label on each call."""
 
 import pytest
+from django.apps import apps
 from django.utils import translation
 
 from wengang.cases.models import Action, Case, CaseEvent, State
@@ -17,6 +18,24 @@ def test_every_state_and_action_is_shown_as_django_shows_it(language):
         for action in Action.values:
             event = CaseEvent(action=action)
             assert display(event, "action") == event.get_action_display()
+
+
+def _choice_fields() -> list:
+    return [pytest.param(model, field, id=f"{model._meta.label}.{field.name}")
+            for model in apps.get_models() for field in model._meta.concrete_fields if field.choices]
+
+
+@pytest.mark.parametrize(("model", "field"), _choice_fields())
+def test_every_choice_of_every_model_is_shown_as_django_shows_it(model, field):
+    """Templates show every choice label through ``display``: it must equal Django's for each
+    value of each field in both languages, and for a blank or missing value (``default`` then)."""
+    values = [value for value, _label in field.flatchoices] + ["", None]
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for value in values:
+                record = model(**{field.attname: value})
+                django = getattr(record, f"get_{field.name}_display")()
+                assert display(record, field.name) == django, (field, value)
 
 
 def test_the_label_follows_the_language_of_each_page():

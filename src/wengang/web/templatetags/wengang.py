@@ -5,6 +5,7 @@ from functools import cache
 
 from django import template
 from django.db.models import Field, Model
+from django.utils.encoding import force_str
 
 from wengang.core.money import fen_to_yuan
 
@@ -52,10 +53,11 @@ def _choice_labels(field: Field) -> dict:
 
 
 @register.filter
-def display(record: Model, field_name: str) -> str:
-    """``record.get_<field>_display()`` from a table kept per field: Django's makes every choice
-    hashable on each call, translating every label to show one (~0.1 ms for a case's state; the
-    console's queue shows two a row, the portal's case card one per event)."""
+def display(record: Model, field_name: str) -> str | None:
+    """``record.get_<field>_display()`` from a table kept per field — the one way templates show a
+    choice's label. Django's makes every choice hashable on each call, translating every label to
+    show one (~0.1 ms for a case's state; the console's queue shows two a row, the portal's case
+    card one per event). A value without a label shows as itself; None stays None (``default``)."""
     field = record._meta.get_field(field_name)
     value = getattr(record, field.attname)
-    return str(_choice_labels(field).get(value, value))
+    return force_str(_choice_labels(field).get(value, value), strings_only=True)
