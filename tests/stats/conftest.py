@@ -307,7 +307,7 @@ def training(db) -> TrainingCity:
                       else f"zxpx/{label}{n}")
             ClaimItem.objects.create(
                 case=case, program=program, subject=subject, record=record, person=trainee,
-                amount_fen=fen, dated=d(f"{year}-03-0{n}"),
+                amount_fen=fen, dated=d(f"{year}-03-0{n}"), level=level,
                 item_key=item_key(subject, record, trainee.resident_id_digest),
                 explanation=_explanation(subject, level, fen), run=run, created_at=now)
         cases[label] = case

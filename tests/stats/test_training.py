@@ -17,6 +17,7 @@ from python_calamine import CalamineWorkbook
 from tests.training.builder import write_training_feeds
 from tests.web.person_builder import person_user
 from wengang.accounts.models import Department, Role
+from wengang.cases.models import ClaimItem
 from wengang.cases.loading_persons import load_person_screening
 from wengang.cli import main
 from wengang.core.clock import clock
@@ -284,9 +285,9 @@ def test_the_page_speaks_english_too(counted):
     assert "Training subsidies" in html and "By subject" in html
 
 
-def test_the_certificate_level_is_read_from_what_screening_wrote(tmp_path, db):
-    """The level comes from the item's explanation (the claim item keeps none): screened and
-    loaded for real, each certificate lands under its own level."""
+def test_the_certificate_level_is_the_one_the_certificates_feed_gives(tmp_path, db):
+    """Screened and loaded for real: each item keeps its certificate's level, and each
+    certificate lands under its own level."""
     folder = write_training_feeds(tmp_path / "feeds", {
         "trainees": [{"id": "A"}, {"id": "B"}],
         "certificates": [
@@ -301,6 +302,8 @@ def test_the_certificate_level_is_read_from_what_screening_wrote(tmp_path, db):
     with clock.frozen(date(2024, 6, 3)):
         load_person_screening(tmp_path / "persons.csv", actor=officer)
         refresh()
+    assert dict(ClaimItem.objects.values_list("record", "level")) == {
+        "ZS-1": 4, "ZS-2": 3, "ZS-3": 5}
     assert {row.key: (row.eligible, row.items, row.eligible_fen)
             for row in training_figures.breakdown(NANCHANG, "subject")} == {
         "certificate-3": (1, 1, 200_000), "certificate-4": (1, 1, 150_000),

@@ -6,9 +6,11 @@ import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.test import Client
 
@@ -251,6 +253,47 @@ def test_the_database_refuses_a_second_item_for_the_same_certificate(tmp_path, p
                              person=other.person, amount_fen=100_000, dated=item.dated,
                              item_key="ZS-9", explanation="另一证书", run=item.run,
                              created_at=item.created_at)
+
+
+@pytest.mark.parametrize(("subject", "level", "kept"), [
+    ("certificate", 1, True), ("certificate", 5, True), ("certificate", None, True),
+    ("certificate", 0, False), ("certificate", 6, False),
+    ("course_completion", None, True), ("course_completion", 4, False),
+    ("roster_month", 3, False)])
+def test_the_database_keeps_a_level_only_on_a_certificate_and_only_1_to_5(
+        tmp_path, people, subject, level, kept):
+    folder = write_training_feeds(tmp_path / "feeds", CERTIFICATES)
+    result = screen(folder, tmp_path / "persons.csv", programs=[CERT], as_of=date(2024, 6, 1))
+    with clock.frozen(date(2024, 6, 3)):
+        load_person_screening(result)
+    item = ClaimItem.objects.get(record="ZS-1")
+    item.subject, item.level = subject, level
+    if kept:
+        item.save()
+        assert ClaimItem.objects.get(pk=item.pk).level == level
+    else:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            item.save()
+
+
+def test_items_loaded_before_levels_were_kept_get_theirs_from_their_explanation(tmp_path, people):
+    """The migration that added ``level``: an item without one reads it from what screening
+    wrote ("… 4 级证书 …"); a person-month keeps none; a level already kept is not touched."""
+    migration = import_module("wengang.cases.migrations.0010_claim_item_level")
+    for feeds, program, as_of in ((CERTIFICATES, CERT, date(2024, 6, 1)),
+                                  (ROSTERS, ONJOB, date(2020, 12, 31))):
+        folder = write_training_feeds(tmp_path / program, feeds)
+        result = screen(folder, tmp_path / f"{program}.csv", programs=[program], as_of=as_of)
+        with clock.frozen(as_of + timedelta(days=3)):
+            load_person_screening(result)
+    loaded = dict(ClaimItem.objects.values_list("pk", "level"))
+    assert {level for level in loaded.values()} == {3, 4, 5, None}
+    ClaimItem.objects.update(level=None)
+    ClaimItem.objects.filter(record="ZS-3").update(level=1)  # kept: not read again
+    migration.levels_from_explanations(django_apps, schema_editor=None)
+    again = dict(ClaimItem.objects.values_list("pk", "level"))
+    zs3 = ClaimItem.objects.get(record="ZS-3").pk
+    assert again == {**loaded, zs3: 1}
 
 
 ROSTERS = {

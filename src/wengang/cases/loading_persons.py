@@ -83,14 +83,15 @@ PEOPLE_COLUMNS = ("resident_id_digest", "resident_id_sealed", "resident_id_maske
                   "phone", "region_code", "insured", "insured_months", "account_kind",
                   "account_sealed", "account_digest", "account_masked")
 ITEM_COLUMNS = ("program", "program_kind", "subject", "record", "person_digest", "uscc",
-                "beneficiary", "refund_year", "amount_fen", "dated", "item_key", "explanation")
+                "beneficiary", "refund_year", "amount_fen", "dated", "level", "item_key",
+                "explanation")
 _ITEM_FIELDS = {
     "program": (ClaimItem, "program"), "program_kind": (Case, "program_kind"),
     "subject": (ClaimItem, "subject"), "record": (ClaimItem, "record"),
     "person_digest": (Person, "resident_id_digest"), "uscc": (Unit, "uscc"),
     "beneficiary": (Case, "program_kind"), "refund_year": (Case, "refund_year"),
     "amount_fen": (ClaimItem, "amount_fen"), "dated": (ClaimItem, "dated"),
-    "item_key": (ClaimItem, "item_key"), "explanation": (ClaimItem, "explanation"),
+    "level": (ClaimItem, "level"), "item_key": (ClaimItem, "item_key"), "explanation": (ClaimItem, "explanation"),
 }
 _PERSON_COMPARED = [c for c in PEOPLE_COLUMNS
                     if c not in ("resident_id_digest", "resident_id_sealed", "account_sealed")]
@@ -225,7 +226,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
         _empty_view(con, "course_completions", "NULL::VARCHAR AS resident_id, NULL::VARCHAR AS "
                     "platform, NULL::VARCHAR AS course_id, NULL::DATE AS completed_on")
     if "certificates" not in source.files:
-        _empty_view(con, "certificates", "NULL::VARCHAR AS certificate_id, NULL::DATE AS issued_on")
+        _empty_view(con, "certificates", "NULL::VARCHAR AS certificate_id, NULL::DATE AS issued_on, "
+                    "NULL::VARCHAR AS level")
     _register_person_sealing(con)
     kind_case = " ".join(f"WHEN '{p}' THEN '{k}'" for p, k in kinds.items())
     # The item's date: a certificate's issue, a course's completion (the record is
@@ -238,7 +240,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
                CASE r.subject
                    WHEN 'certificate' THEN CAST(c.issued_on AS DATE)
                    WHEN 'course_completion' THEN CAST(k.completed_on AS DATE)
-                   ELSE TRY_CAST(split_part(r.record, '/', 2) || '-01' AS DATE) END AS dated
+                   ELSE TRY_CAST(split_part(r.record, '/', 2) || '-01' AS DATE) END AS dated,
+               CAST(c.level AS SMALLINT) AS level
         FROM result r
         LEFT JOIN certificates c ON r.subject = 'certificate' AND c.certificate_id = r.record
         LEFT JOIN course_completions k
@@ -279,6 +282,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, result_path: Path, record: dict,
                e.program, e.program_kind, e.subject, e.record,
                p.resident_id_digest AS person_digest, e.uscc, e.beneficiary,
                year(e.dated) AS refund_year, e.amount_fen, CAST(e.dated AS VARCHAR) AS dated,
+               e.level,
                CASE e.subject WHEN 'certificate' THEN e.record
                     ELSE p.resident_id_digest || ':' || split_part(e.record, '/', -1)
                END AS item_key, e.explanation
@@ -481,9 +485,9 @@ def _insert_items_sql() -> str:
     t = _t()
     return f"""
         INSERT INTO {t['item']} (case_id, program, subject, record, person_id, amount_fen, dated,
-            item_key, explanation, run_id, created_at)
+            level, item_key, explanation, run_id, created_at)
         SELECT n.case_id, n.program, n.subject, n.record, n.person_id, n.amount_fen, n.dated,
-            n.item_key, n.explanation, %s, %s
+            n.level, n.item_key, n.explanation, %s, %s
         FROM {NEW_ITEMS} n JOIN {TOUCHED} x ON x.case_id = n.case_id"""
 
 

@@ -26,7 +26,6 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
-    PositiveSmallIntegerField,
     Q,
     Sum,
     Value,
@@ -34,7 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Substr, TruncDate
 
-from wengang.cases.models import TRAINING, Case, ClaimItem, ReviewTask, Subject
+from wengang.cases.models import TRAINING, Case, ClaimItem, ReviewTask
 from wengang.core.clock import clock
 from wengang.outreach.models import Notice
 from wengang.outreach.models import Status as NoticeStatus
@@ -245,22 +244,6 @@ def _paid_case(case_ref: str = "pk"):
     return Exists(_successful(Payment.objects.filter(case=OuterRef(case_ref))))
 
 
-CERTIFICATE_LEVELS = (3, 4, 5)
-
-
-def certificate_level():
-    """The level (3–5) of a certificate item, 0 for any other item.
-
-    Read from the item's explanation, which the program's ``amount_explanation`` writes as
-    "… 6-18-01-01 4 级证书（2024-03-01 核发）…" (training-certificate-2024.yaml); the claim item
-    keeps no level of its own. A certificate whose explanation says no level counts as 0
-    (等级不详), never under a wrong level.
-    """
-    return Choose(*(When(subject=Subject.CERTIFICATE, explanation__contains=f" {level} 级证书",
-                         then=Value(level)) for level in CERTIFICATE_LEVELS),
-                  default=Value(0), output_field=PositiveSmallIntegerField())
-
-
 def training_counts() -> list[TrainingCount]:
     eligible = Q(eligible=True)
     rows = (Case.objects.training().order_by()
@@ -290,7 +273,7 @@ def training_subjects() -> list[TrainingSubjectCount]:
     """Claim items of eligible cases by subject and certificate level, and the paid ones."""
     paid = Q(_paid_case("case_id"))
     rows = (ClaimItem.objects.filter(case__program_kind=TRAINING, case__eligible=True).order_by()
-            .values("program", "subject", region=_county("case__"), grade=certificate_level())
+            .values("program", "subject", region=_county("case__"), grade=Coalesce("level", 0))
             .annotate(cases=Count("case", distinct=True),
                       paid_cases=Count("case", distinct=True, filter=paid),
                       n=Count("id"), n_paid=Count("id", filter=paid), fen=Sum("amount_fen"),

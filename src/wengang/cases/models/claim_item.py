@@ -52,6 +52,9 @@ class ClaimItem(models.Model):
     dated = models.DateField(_("日期"), help_text=_("结业日、发证日或以工代训月份的第一天。"))
     item_key = models.CharField(_("查重键"), max_length=120, editable=False,
                                 help_text=_("同一项目内不得重复补贴的依据：证书编号、个人+课程、个人+月份。"))
+    level = models.PositiveSmallIntegerField(
+        _("证书等级"), null=True, blank=True,
+        help_text=_("技能等级证书的等级（1 高级技师 … 5 初级工），取自证书数据；其他事项为空。"))
     explanation = models.TextField(_("筛查说明"))
     run = models.ForeignKey(ScreeningRun, verbose_name=_("筛查批次"), on_delete=models.PROTECT,
                             related_name="+", db_index=False,
@@ -68,6 +71,11 @@ class ClaimItem(models.Model):
                                    name="claim_item_amount_positive"),
             models.CheckConstraint(condition=models.Q(subject__in=Subject.values),
                                    name="claim_item_subject_known"),
+            # Only a certificate has a level (the statistics count certificates by it).
+            models.CheckConstraint(
+                condition=models.Q(level__isnull=True)
+                | models.Q(subject=Subject.CERTIFICATE, level__gte=1, level__lte=5),
+                name="claim_item_level_of_a_certificate"),
         )
         indexes = (models.Index(fields=["case", "dated"], name="claim_item_case_dated"),)
 
