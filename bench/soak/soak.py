@@ -65,8 +65,6 @@ def pg_bin() -> Path:
 PG_BIN = pg_bin()
 TODAY = "2020-04-20"
 ENQUEUE_EVERY = 20.0
-LEASE_SECONDS = 600
-"""``outreach.sending.LEASE``: notices a killed sending run had claimed are due again after it."""
 
 
 class Soak:
@@ -257,11 +255,20 @@ class Soak:
         self.start_worker()
         self.events["worker_restarted"] = time.time()
 
+    def lease_seconds(self) -> float:
+        """How long the server's sending runs hold a batch (``outreach.sending.Options.lease``,
+        from this environment): notices a killed run had claimed are due again after it."""
+        code = ("from wengang.outreach.sending import Options; "
+                "print(Options.from_environment().lease().total_seconds())")
+        answer = subprocess.run([str(self.bin / "wengang"), "manage", "shell", "-v", "0", "-c", code],
+                                env=self.env(), cwd=ROOT, check=True, capture_output=True, text=True)
+        return float(answer.stdout.split()[-1])
+
     def settle_leases(self) -> None:
         """Wait for the leases of the runs the faults cut short, send again: nothing left."""
         self.events["leased_before_settling"] = checks.leased(self.db_url)
         last_fault = max(self.events["db_down"], self.events["worker_killed"])
-        time.sleep(max(0.0, last_fault + LEASE_SECONDS + 5 - time.time()))
+        time.sleep(max(0.0, last_fault + self.lease_seconds() + 5 - time.time()))
         subprocess.run([str(self.bin / "wengang"), "notify", "send", "--channel", "sms",
                         "--background"], env=self.env(), cwd=ROOT, check=True,
                        stdout=self._log("notifier"), stderr=subprocess.STDOUT)

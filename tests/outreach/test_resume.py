@@ -8,7 +8,7 @@ from wengang.outreach.channels import JsonSmsGateway
 from wengang.outreach.fakes import FakeSmsGateway
 from wengang.outreach.models import Channel, Notice, Status
 from wengang.outreach.planning import plan
-from wengang.outreach.sending import LEASE, Renderer, _claim, send_pending, short_link
+from wengang.outreach.sending import Options, Renderer, _claim, send_pending, short_link
 
 from .conftest import NOON, at, options
 
@@ -19,11 +19,12 @@ def test_two_workers_never_claim_the_same_notice(make_case):
     for _ in range(5):
         make_case()
     plan(channels=[Channel.SMS], now=NOON)
-    first = _claim(Channel.SMS, NOON, 3)
-    second = _claim(Channel.SMS, NOON, 10)
+    lease = options().lease()
+    first = _claim(Channel.SMS, NOON, 3, lease)
+    second = _claim(Channel.SMS, NOON, 10, lease)
     assert len(first) == 3 and len(second) == 2
     assert not {n.pk for n in first} & {n.pk for n in second}
-    assert _claim(Channel.SMS, NOON, 10) == []
+    assert _claim(Channel.SMS, NOON, 10, lease) == []
 
 
 def test_a_dead_workers_notices_are_sent_once_its_lease_ends(make_case):
@@ -32,21 +33,47 @@ def test_a_dead_workers_notices_are_sent_once_its_lease_ends(make_case):
     with FakeSmsGateway(secret="s") as fake:
         gateway = JsonSmsGateway(fake.url, key="k", secret="s")
         # A worker claims everything, sends two messages, and dies before recording anything.
-        claimed = _claim(Channel.SMS, NOON, 10)
+        lease = options().lease()
+        claimed = _claim(Channel.SMS, NOON, 10, lease)
         renderer = Renderer(Channel.SMS, "https://wg.example.cn")
         for notice in claimed[:2]:
             gateway.send(renderer.message(notice))
 
         before = send_pending(Channel.SMS, gateway=gateway, options=options(),
-                              now=at(NOON + LEASE - timedelta(seconds=1)))
+                              now=at(NOON + lease - timedelta(seconds=1)))
         assert (before.due, before.sent) == (0, 0)  # still leased: nobody else touches them
 
         after = send_pending(Channel.SMS, gateway=gateway, options=options(),
-                             now=at(NOON + LEASE))
+                             now=at(NOON + lease))
     assert after.sent == 4
     assert set(Notice.objects.on(Channel.SMS).values_list("status", flat=True)) == {Status.SENT}
     assert len(fake.accepted) == 4 and set(fake.sent_to_phone.values()) == {1}
     assert sorted(fake.sent_to_phone) == sorted(c.unit.contact_phone for c in cases)
+
+
+def test_the_lease_outlasts_the_slowest_sending_of_a_batch():
+    """Each message waiting its turn under the rate limit, then each worker's share timing out
+    one after another, and a minute to record: 500 / 50 + ⌈500 / 8⌉ × 5 s + 60 s."""
+    assert Options(batch=500, rate_per_second=50, workers=8, timeout=5).lease() == timedelta(
+        seconds=385)
+    assert Options(batch=500, rate_per_second=0.5, workers=8, timeout=5).lease() == timedelta(
+        seconds=1_000 + 315 + 60)
+    assert Options(batch=9, rate_per_second=2, workers=8, timeout=0.5).lease() == timedelta(
+        seconds=4.5 + 1 + 60 + 0.5)  # a part of a second counts as a whole one
+
+
+def test_a_batch_sent_slowly_is_not_taken_over_while_its_run_lives(make_case):
+    """At half a message a second a batch of 500 takes 17 minutes: nobody else may send it
+    meanwhile (a fixed ten-minute lease let a second run text the same firms again)."""
+    for _ in range(3):
+        make_case()
+    plan(channels=[Channel.SMS], now=NOON)
+    slow = options(rate_per_second=0.5, batch=500, workers=8, timeout=5)
+    assert len(_claim(Channel.SMS, NOON, slow.batch, slow.lease())) == 3
+    for minutes in (10, 20, 22):
+        assert _claim(Channel.SMS, NOON + timedelta(minutes=minutes), 500, slow.lease()) == []
+    taken_over = _claim(Channel.SMS, NOON + slow.lease(), 500, slow.lease())
+    assert len(taken_over) == 3
 
 
 def test_the_short_link_leads_to_the_cases_confirmation_page(make_case, client, settings):

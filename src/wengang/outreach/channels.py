@@ -317,9 +317,14 @@ def _env(channel: str, name: str) -> str:
     return value
 
 
+def gateway_timeout() -> float:
+    """Seconds a gateway may take to answer one message (``WENGANG_OUTREACH_TIMEOUT``)."""
+    return float(os.environ.get("WENGANG_OUTREACH_TIMEOUT", TIMEOUT_SECONDS))
+
+
 def from_environment(channel: str) -> Gateway:
     """The adapter configured for ``channel`` (environment variables: docs/outreach.md)."""
-    timeout = float(os.environ.get("WENGANG_OUTREACH_TIMEOUT", TIMEOUT_SECONDS))
+    timeout = gateway_timeout()
     if channel == Channel.INBOX:
         return InboxGateway()
     if channel == Channel.OUTBOX:

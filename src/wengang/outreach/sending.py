@@ -8,6 +8,7 @@ at once. SMS and calls wait out quiet hours (``QuietHours``); every gateway has 
 (``RateLimiter``). A unit that opted out after planning is suppressed, not sent.
 """
 
+import math
 import os
 import threading
 import time as time_module
@@ -22,11 +23,10 @@ from django.db import connection, transaction
 from wengang.core.clock import CHINA, clock
 
 from . import templates
-from .channels import Accepted, Gateway, Message, from_environment
+from .channels import TIMEOUT_SECONDS, Accepted, Gateway, Message, from_environment, gateway_timeout
 from .errors import GatewayRejected, GatewayUnavailable
 from .models import Channel, Dispatch, Notice, NoticeTemplate, OptOut, Status
 
-LEASE = timedelta(minutes=10)
 QUIET_CHANNELS = frozenset({Channel.SMS, Channel.CALL})
 LOCAL_CHANNELS = frozenset({Channel.INBOX, Channel.OUTBOX})
 """Written here (the in-site inbox, the outbox file): no gateway to spare, so no rate limit."""
@@ -117,6 +117,8 @@ class Options:
     workers: int = 8
     batch: int = 500
     link_base: str = "http://127.0.0.1:8000"
+    timeout: float = TIMEOUT_SECONDS
+    """Seconds a gateway may take to answer one message (``WENGANG_OUTREACH_TIMEOUT``)."""
 
     @classmethod
     def from_environment(cls) -> "Options":
@@ -125,7 +127,17 @@ class Options:
             quiet=QuietHours.parse(os.environ.get("WENGANG_OUTREACH_QUIET_HOURS", "21:00-08:00")),
             rate_per_second=float(os.environ.get("WENGANG_OUTREACH_RATE", "50")),
             workers=int(os.environ.get("WENGANG_OUTREACH_WORKERS", "8")),
-            link_base=os.environ.get("WENGANG_OUTREACH_LINK_BASE", "http://127.0.0.1:8000"))
+            link_base=os.environ.get("WENGANG_OUTREACH_LINK_BASE", "http://127.0.0.1:8000"),
+            timeout=gateway_timeout())
+
+    def lease(self) -> timedelta:
+        """How long a claimed batch stays this run's: the longest its sending can take — each
+        message waiting its turn under the rate limit, and each worker's share of it timing out
+        one after another — and a minute to record the answers. Another run takes the batch over
+        only after that (this one died), so a slow gateway or a low rate never has a notice
+        sent twice by two live runs (defaults: 10 s + 63 × 5 s + 60 s = 6.4 min)."""
+        sending = self.batch / self.rate_per_second + math.ceil(self.batch / self.workers) * self.timeout
+        return timedelta(seconds=math.ceil(sending) + 60)
 
 
 def short_link(base: str, case_id: int, *, person: bool = False) -> str:
@@ -194,13 +206,13 @@ def settle_sql() -> str:
             "sent_at = %s WHERE id = %s")
 
 
-def _claim(channel: str, now: datetime, size: int) -> list[Notice]:
+def _claim(channel: str, now: datetime, size: int, lease: timedelta) -> list[Notice]:
     ids = list(Notice.objects.on(channel).due(now).values_list("pk", flat=True)[:size])
     if not ids:
         return []
     token = uuid.uuid4().hex
     Notice.objects.filter(pk__in=ids, status=Status.PENDING, next_attempt_at__lte=now).update(
-        lease=token, next_attempt_at=now + LEASE)
+        lease=token, next_attempt_at=now + lease)
     return list(Notice.objects.filter(lease=token, status=Status.PENDING)
                 .select_related("case", "unit", "person").order_by("pk"))
 
@@ -239,7 +251,7 @@ def send_pending(channel: str, *, gateway: Gateway | None = None, options: Optio
                 if channel in QUIET_CHANNELS and options.quiet.contains(moment):
                     dispatch.deferred += _defer_quiet(channel, moment, options.quiet)
                     break
-                batch = _claim(channel, moment, size)
+                batch = _claim(channel, moment, size, options.lease())
                 if not batch:
                     break
                 _send_batch(batch, channel=channel, gateway=gateway, pool=pool, limiter=limiter,
