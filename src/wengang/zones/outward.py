@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import Exists, Max, OuterRef
 
 from wengang.accounts.errors import LoginRefused
@@ -118,6 +118,32 @@ def _cursor(name: str) -> ExportCursor:
     return ExportCursor.objects.get_or_create(name=name)[0]
 
 
+LOCK_WAIT = "200ms"
+"""How long an export waits for the transactions writing a table it reads by id (below)."""
+
+
+def _settled_last(model: type[models.Model]) -> int | None:
+    """The highest id of ``model`` under which no row can still appear, or None for "not now".
+
+    A row's id is drawn when it is inserted, but the row shows only once its transaction
+    commits: on PostgreSQL a row can commit after one with a higher id that an export has
+    already passed, and would never go out. Taking the table in SHARE mode waits until every
+    transaction that inserted into it has ended (and holds new inserts for one indexed max());
+    one still running after ``LOCK_WAIT`` leaves the table to the next export rather than keep
+    confirmations queued behind the lock. SQLite has one writer at a time: ids commit in order.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+                try:
+                    with transaction.atomic():
+                        cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE MODE")
+                except OperationalError:  # lock_timeout: a writer is still at work
+                    return None
+        return model.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
 def _emit(kind: str, payload: dict) -> None:
     OutboundMessage.objects.create(direction=OUTWARD, kind=kind, payload=payload,
                                    created_at=clock.now())
@@ -146,9 +172,11 @@ def collect(*, progress: Callable[[int, int], None] | None = None) -> dict[str, 
     """Write outward messages for everything changed since the last collection."""
     counts = {"commitment_texts": 0, "cases": 0, "notices": 0, "publicity": 0,
               "appeal_answers": 0, "account_changes": 0}
+    last = _settled_last(CommitmentText) or 0
     with transaction.atomic():
         cursor = _cursor("commitment_text")
-        texts = list(CommitmentText.objects.filter(pk__gt=cursor.position).order_by("pk"))
+        texts = list(CommitmentText.objects.filter(pk__gt=cursor.position, pk__lte=last)
+                     .order_by("pk"))
         if texts:
             _emit("commitment_texts", {"texts": [
                 {"version": t.version, "title": t.title, "text": t.text, "sha256": t.sha256,
@@ -158,7 +186,7 @@ def collect(*, progress: Callable[[int, int], None] | None = None) -> dict[str, 
             counts["commitment_texts"] = len(texts)
 
     cursor = _cursor("case_event")
-    last = CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+    last = _settled_last(CaseEvent) or 0
     case_ids = sorted(set(CaseEvent.objects.filter(pk__gt=cursor.position, pk__lte=last)
                           .values_list("case_id", flat=True)))
     for start in range(0, len(case_ids), CASES_PER_MESSAGE):
@@ -202,13 +230,14 @@ def collect(*, progress: Callable[[int, int], None] | None = None) -> dict[str, 
         counts["publicity"] += 1
 
     # A unit reads its inbox on the portal; a person's messages page lists every channel.
+    last = _settled_last(Notice) or 0
     for name, wanted in (("notice", Notice.objects.filter(unit__isnull=False,
                                                           channel=NoticeChannel.INBOX)),
                          ("person_notice", Notice.objects.filter(person__isnull=False))):
         cursor = _cursor(name)
         while True:
-            notices = list(wanted.filter(pk__gt=cursor.position).select_related("unit", "person")
-                           .order_by("pk")[:NOTICES_PER_MESSAGE])
+            notices = list(wanted.filter(pk__gt=cursor.position, pk__lte=last)
+                           .select_related("unit", "person").order_by("pk")[:NOTICES_PER_MESSAGE])
             if not notices:
                 break
             with transaction.atomic():
