@@ -3,6 +3,7 @@ receiving account sees on the internet instance that it is pending, verified or 
 the masked account, the dates, the officer's note; never the number, its seal or digest, or
 the holder's name."""
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -16,11 +17,12 @@ from wengang.payments import services as payments
 from wengang.payments.models import AccountChange
 from wengang.zones.envelope import OUTWARD, decode
 from wengang.zones.keys import direction_keys
+from wengang.zones.models import Submission
 from wengang.zones.transfer import export, import_
 
 from .conftest import deliver
-from .payloads import person_case_payload
-from .world import OWN_USCC, PERSON_NAME
+from .payloads import PERSON_CASE, PERSON_ITEM, claim_item_payload, person_case_payload
+from .world import OWN_USCC, PERSON_NAME, PUBLISHED_USCC
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +158,64 @@ def test_a_person_sees_their_verified_change_on_the_internet(internet, db):
     assert "已核实" in page and "****9999" in page
     # the subsidy not yet paid goes to the verified account, as a single instance says
     assert page.count("****9999") >= 2
+
+
+def _listed(client: Client, view: str) -> list[str]:
+    """The items of the page's list of change requests, as text."""
+    page = client.get(reverse(view)).content.decode()
+    listed = re.search(r'<ul class="events" id="changes">(.*?)</ul>', page, re.DOTALL)
+    return [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li[^>]*>(.*?)</li>",
+                                                                 listed.group(1))] if listed else []
+
+
+ACCOUNT_FORM = {"account_number": NEW_ACCOUNT, "bank_name": "中国农业银行南昌分行",
+                "holder_name": "南昌测试机械有限公司"}
+
+
+def test_a_request_made_here_is_listed_until_the_intranet_records_it(mirrored, internet):
+    """Awaiting the intranet's answer, then refused with its reason; one the intranet accepted
+    comes back as the change itself, listed once."""
+    assert mirrored.post(reverse("web:portal-account"), ACCOUNT_FORM).status_code == 302
+    refused = Submission.objects.get()
+    (item,) = _listed(mirrored, "web:portal-account")
+    assert refused.summary in item and "已提交，等待内网审核" in item and NEW_ACCOUNT not in item
+
+    deliver(internet, OUTWARD, 4, "submission_result", {
+        "submission": refused.pk, "status": "refused", "reason": "申请人与单位不符"})
+    assert import_().applied == [4]
+    (item,) = _listed(mirrored, "web:portal-account")
+    assert "内网未受理" in item and "申请人与单位不符" in item
+
+    mirrored.post(reverse("web:portal-account"), ACCOUNT_FORM)
+    accepted = Submission.objects.exclude(pk=refused.pk).get()
+    deliver(internet, OUTWARD, 5, "submission_result", {
+        "submission": accepted.pk, "status": "accepted", "reason": ""})
+    deliver(internet, OUTWARD, 6, "account_changes", {"account_changes": [_change(31)]})
+    assert import_().applied == [5, 6]
+    refused_item, change_item = _listed(mirrored, "web:portal-account")
+    assert "内网未受理" in refused_item
+    assert "****9999" in change_item and "待核实" in change_item and "冷静期至" in change_item
+
+    other = Client()  # another enterprise sees none of it
+    other.force_login(_enterprise_user(PUBLISHED_USCC))
+    assert _listed(other, "web:portal-account") == []
+
+
+def test_a_person_s_request_made_here_is_listed_for_that_person_only(internet, db):
+    digest, stranger = "d" * 64, "e" * 64
+    other_case = person_case_payload(digest=stranger, id=PERSON_CASE + 1,
+                                     items=[claim_item_payload(PERSON_ITEM + 1, 57_600)])
+    other_case["events"] = [{**other_case["events"][0], "id": (PERSON_CASE + 1) * 10}]
+    deliver(internet, OUTWARD, 1, "cases", {"cases": [person_case_payload(digest=digest),
+                                                      other_case]})
+    assert import_().applied == [1]
+    client = Client()
+    client.force_login(_person_user(digest))
+    assert client.post(reverse("web:person-account"), {
+        **ACCOUNT_FORM, "holder_name": PERSON_NAME}).status_code == 302
+    (item,) = _listed(client, "web:person-account")
+    assert "已提交，等待内网审核" in item and Submission.objects.get().summary in item
+
+    other = Client()
+    other.force_login(_person_user(stranger))
+    assert _listed(other, "web:person-account") == []

@@ -23,6 +23,7 @@ from wengang.payments import services
 from wengang.payments.account_changes import COOLING_OFF_WORKDAYS
 from wengang.payments.models import AccountChange
 from wengang.zones import internet as internet_zone  # two-zone deployment: docs/two-zone.md
+from wengang.zones.models import Submission
 from wengang.zones.submissions import submit_account_change
 
 from .access import enterprise_only
@@ -116,5 +117,15 @@ def account_change(request: HttpRequest) -> HttpResponse:
             return redirect("web:portal-account")
     return render(request, "web/portal/account.html", {
         "unit": unit, "form": form, "cooling_off": COOLING_OFF_WORKDAYS,
+        "submissions": submitted_account_changes(request.user),
         "changes": AccountChange.objects.filter(unit=unit).order_by("-requested_at", "-id"),
     }, status=400 if form.errors else 200)
+
+
+def submitted_account_changes(user: User) -> list[Submission]:
+    """Two-zone, on the internet: the requests made here that the intranet has not recorded
+    (awaiting its answer, or refused with its reason); a recorded one comes back as a change."""
+    if not internet_zone():
+        return []
+    return list(Submission.objects.own(user, Submission.Kind.ACCOUNT_CHANGE)
+                .exclude(status=Submission.Status.ACCEPTED))

@@ -36,7 +36,7 @@ from wengang.zones.submissions import submit_person_account_change
 from .access import client_ip, get_case_for, person_only, public
 from .display import program_name, reasons_of, timeline_steps
 from .forms import AccountChangeRequestForm, CodeForm
-from .inbox import mark_read
+from .inbox import mark_read, submitted_account_changes
 from .models import NoticeRead
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -206,6 +206,7 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "web/portal/person_account.html", {
         "person": person, "form": form, "cooling_off": COOLING_OFF_WORKDAYS,
         "can_change": person is not None and still_to_pay(person).exists(),
+        "submissions": submitted_account_changes(request.user),
         "changes": (AccountChange.objects.filter(person=person).order_by("-requested_at", "-id")
                     if person else []),
         "cases": [{"case": case, "program_name": program_name(case.program),

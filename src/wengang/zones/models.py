@@ -75,6 +75,15 @@ class ReceivedMessage(models.Model):
         return f"{self.direction} #{self.sequence} {self.kind} {self.outcome}"
 
 
+class SubmissionQuerySet(models.QuerySet):
+    def own(self, user, kind: str) -> "SubmissionQuerySet":
+        """What ``user``'s unit (an enterprise user) or the user themself (a person) submitted
+        of ``kind`` on this instance, newest first."""
+        owner = (models.Q(uscc=user.uscc) if user.uscc
+                 else models.Q(submitted_by=user, uscc=""))
+        return self.filter(owner, kind=kind)
+
+
 class Submission(models.Model):
     """On the internet instance: something an enterprise or the public submitted, waiting for
     the intranet's answer (shown on the portal as "submitted, awaiting intranet review")."""
@@ -107,6 +116,8 @@ class Submission(models.Model):
     decided_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     message = models.OneToOneField(OutboundMessage, verbose_name=_("消息"),
                                    on_delete=models.PROTECT, related_name="submission")
+
+    objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("外网提交")
