@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from wengang.accounts.login import _enterprise_user
 from wengang.cases.models import Case, CaseEvent, State, Unit
 from wengang.outreach.models import Notice
 from wengang.zones.envelope import INWARD, OUTWARD, decode, open_field
@@ -16,7 +17,7 @@ from wengang.zones.transfer import export, import_
 
 from .conftest import deliver
 from .payloads import OWN, PUBLISHED, case_payload, event_payload, letters_payload
-from .world import OWN_USCC
+from .world import OWN_USCC, PUBLISHED_USCC
 
 pytestmark = pytest.mark.django_db
 
@@ -177,6 +178,19 @@ def test_a_late_claim_goes_inward_and_nothing_is_screened_here(mirrored, interne
         "program": "difficult-2020", "claimant_name": "王小明", "contact_phone": "13800138000",
         "reason": "去年认定为困难企业"})
     assert response.status_code == 302
-    assert Submission.objects.get().kind == "late_claim" and not LateClaim.objects.exists()
+    submission = Submission.objects.get()
+    assert submission.kind == "late_claim" and not LateClaim.objects.exists()
     page = mirrored.get(reverse("web:portal-late-claim")).content.decode()
-    assert "已提交补报，等待内网审核" in page
+    assert "已提交补报，等待内网审核" in page  # the message after the POST
+    assert f"{submission.summary}：<strong>已提交，等待内网审核</strong>" in page  # the list
+
+    # The intranet screened it: its answer is what the list shows from now on.
+    deliver(internet, OUTWARD, 4, "submission_result", {
+        "submission": submission.pk, "status": "accepted",
+        "reason": "补报已受理：符合条件。2019年实缴失业保险费 …"})
+    assert import_().applied == [4]
+    page = mirrored.get(reverse("web:portal-late-claim")).content.decode()
+    assert "<strong>内网已受理</strong>（补报已受理：符合条件。" in page
+    other = Client()  # another enterprise sees none of it
+    other.force_login(_enterprise_user(PUBLISHED_USCC))
+    assert submission.summary not in other.get(reverse("web:portal-late-claim")).content.decode()

@@ -19,6 +19,7 @@ from wengang.cases.models import Case, CaseEvent, Channel, LateClaim
 from wengang.core.clock import clock
 from wengang.core.errors import CoreError
 from wengang.zones import internet as internet_zone  # two-zone deployment: docs/two-zone.md
+from wengang.zones.models import Submission
 from wengang.zones.submissions import latest_for, submit_confirmation, submit_late_claim
 
 from .access import client_ip, enterprise_only, get_case_for, is_htmx
@@ -174,8 +175,12 @@ def late_claim(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("web:portal-late-claim-detail", pk=claim.pk)
     claims = LateClaim.objects.filter(uscc=request.user.uscc).order_by("-filed_at")
-    return render(request, "web/portal/late_claim.html", {"form": form, "claims": claims},
-                  status=400 if form.errors else 200)
+    # Two-zone: a claim is screened on the intranet and only its answer comes back.
+    submissions = (Submission.objects.own(request.user, Submission.Kind.LATE_CLAIM)
+                   if internet_zone() else [])
+    return render(request, "web/portal/late_claim.html", {
+        "form": form, "claims": claims, "submissions": submissions},
+        status=400 if form.errors else 200)
 
 
 @enterprise_only
