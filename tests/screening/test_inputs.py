@@ -1,9 +1,10 @@
-"""A feed folder's CSV headers: plain ones are read without DuckDB's sniffer, to the same names."""
+"""A feed folder's files: plain CSV headers are read without DuckDB's sniffer, to the same
+names; empty cells are missing however the file holds them."""
 
 import duckdb
 import pytest
 
-from wengang.screening.inputs import _header, _plain_csv_header
+from wengang.screening.inputs import FeedSource, _header, _plain_csv_header, register_views
 
 
 def _sniffed(path) -> list[str]:
@@ -39,3 +40,32 @@ def test_an_empty_file_is_left_to_the_sniffer(tmp_path):
     path = tmp_path / "units.csv"
     path.write_bytes(b"")
     assert _plain_csv_header(path) is None
+
+
+def _units_view(tmp_path, suffix: str) -> list[tuple]:
+    """The units view of a folder holding one units file (CSV or Parquet), in file order."""
+    if suffix == ".csv":
+        (tmp_path / "units.csv").write_text('uscc,name,unit_type,region_code,bank_account\n'
+                                            'A,,"",360111,\n'
+                                            'B," ",,360111, 1 \n'
+                                            'C,名,x,360111,6222\n', encoding="utf-8")
+    else:  # the same cells, an empty text kept as '' by the writer
+        duckdb.connect().execute(
+            "COPY (SELECT * FROM (VALUES ('A', '', '', '360111', ''), "
+            "('B', ' ', '', '360111', ' 1 '), ('C', '名', 'x', '360111', '6222')) "
+            "AS t(uscc, name, unit_type, region_code, bank_account)) "
+            f"TO '{tmp_path / 'units.parquet'}' (FORMAT parquet)")
+    connection = duckdb.connect()
+    register_views(connection, FeedSource(kind="folder", path=tmp_path,
+                                          files={"units": tmp_path / f"units{suffix}"}))
+    return connection.execute(
+        "SELECT uscc, name, unit_type, region_code, bank_account FROM units").fetchall()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_empty_text_cell_is_missing_and_a_blank_one_is_read_as_written(tmp_path, suffix):
+    assert _units_view(tmp_path, suffix) == [
+        ("A", None, None, "360111", None),  # empty, quoted or not: missing
+        ("B", " ", None, "360111", " 1 "),  # blanks as written (``wengang import`` trims them)
+        ("C", "名", "x", "360111", "6222"),
+    ]
