@@ -89,7 +89,7 @@ class Browser:
         return content.decode("utf-8", "replace")
 
 
-def _sessions(count: int, role: str):
+def _sessions(count: int, role: str, skip: int = 0):
     """Log ``count`` people in as sessions.py does: (session key, awaiting case id)."""
     from importlib import import_module
 
@@ -105,7 +105,7 @@ def _sessions(count: int, role: str):
     def session(user) -> str:
         store = engine.SessionStore()
         store.update({SESSION_KEY: str(user.pk),
-                      BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                      BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
                       HASH_SESSION_KEY: user.get_session_auth_hash()})
         store.create()
         return store.session_key
@@ -124,6 +124,8 @@ def _sessions(count: int, role: str):
         if uscc in seen:
             continue
         seen.add(uscc)
+        if len(seen) <= skip:  # another run's, at the same time (``--skip``)
+            continue
         user = User.objects.filter(uscc=uscc, role=Role.ENTERPRISE).first()
         if user is None:
             user = User(username=uscc, role=Role.ENTERPRISE, uscc=uscc, region_code=region)
@@ -143,6 +145,9 @@ def main() -> None:
     parser.add_argument("--confirm", choices=("htmx", "prg"), default="htmx",
                         help="the confirmation as htmx posts it (2 requests), or without JS "
                              "(Post/Redirect/Get: 3 requests)")
+    parser.add_argument("--skip", type=int, default=0,
+                        help="leave the first SKIP enterprises to another run at the same time "
+                             "(concurrent A/B of two versions of the code)")
     parser.add_argument("--make-users", type=int, default=0,
                         help="only make (log in) this many enterprises, for later runs")
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("LOAD_DIR", "var-load")))
@@ -164,7 +169,8 @@ def main() -> None:
         print(f"{len(_sessions(args.make_users, 'enterprise'))} enterprises logged in")
         return
     scenarios = [s for s in args.scenarios.split(",") if s]
-    enterprise = _sessions(args.rounds + 20, "enterprise") if {"status", "confirm"} & set(scenarios) else []
+    enterprise = (_sessions(args.rounds + 20, "enterprise", args.skip)
+                  if {"status", "confirm"} & set(scenarios) else [])
     staff = _sessions(5, "staff") if "officer" in scenarios else []
     searches = ["南昌压测企业1", "南昌压测企业23", "压测企业45", "9136010", "91360102", "有限公司", "企业7"]
     connection.close()  # as a forked worker starts: its own connection on the first request

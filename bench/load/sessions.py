@@ -18,8 +18,6 @@ import os
 from importlib import import_module
 from pathlib import Path
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -62,7 +60,8 @@ def main() -> None:
 
     def session(user: User) -> str:
         store = engine.SessionStore()
-        store.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: BACKEND,
+        store.update({SESSION_KEY: str(user.pk),
+                      BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
                       HASH_SESSION_KEY: user.get_session_auth_hash()})
         store.create()
         return store.session_key

@@ -99,6 +99,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend, with the signed-in user kept in the shared cache (a save renews it at once).
+AUTHENTICATION_BACKENDS = ["wengang.accounts.backends.CachedUserBackend"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -210,6 +212,9 @@ if WENGANG_REDIS_URL := os.environ.get("WENGANG_REDIS_URL", ""):
     CACHES = {"default": {"BACKEND": "wengang.web.redis_cache.RedisCache",
                           "LOCATION": WENGANG_REDIS_URL, "KEY_PREFIX": "wengang"}}
     SESSION_ENGINE = "wengang.web.sessions"  # Django's cache sessions, renewed by one EXPIRE
+# What every process must see change at once (the signed-in user, the letter in force) is kept
+# in the cache only when one cache serves all processes (``wengang.shared_cache``).
+WENGANG_CACHE_SHARED = bool(WENGANG_REDIS_URL)
 # PostgreSQL connections: WENGANG_DB_POOL=N gives each worker process a psycopg pool of up to N
 # connections (for threaded workers); 0 keeps one persistent connection per process
 # (CONN_MAX_AGE above), which is what a sync worker serving one request at a time needs.
@@ -247,5 +252,5 @@ if WENGANG_OIDC:
     OIDC_USE_PKCE = True
     OIDC_AUTHENTICATION_CALLBACK_URL = "web:staff-sso-callback"
     LOGIN_REDIRECT_URL_FAILURE = "/console/login/?sso=failed"
-    AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
+    AUTHENTICATION_BACKENDS = ["wengang.accounts.backends.CachedUserBackend",
                                "wengang.accounts.oidc.StaffOIDCBackend"]

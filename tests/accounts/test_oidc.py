@@ -90,7 +90,7 @@ def sso(provider):
             OIDC_OP_JWKS_ENDPOINT=None, OIDC_RP_SCOPES="openid profile", OIDC_CREATE_USER=False,
             OIDC_USE_PKCE=True, OIDC_AUTHENTICATION_CALLBACK_URL="web:staff-sso-callback",
             LOGIN_REDIRECT_URL_FAILURE="/console/login/?sso=failed",
-            AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend",
+            AUTHENTICATION_BACKENDS=["wengang.accounts.backends.CachedUserBackend",
                                      "wengang.accounts.oidc.StaffOIDCBackend"]):
         yield provider
 

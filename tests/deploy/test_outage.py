@@ -63,7 +63,7 @@ SESSION = textwrap.dedent("""
     user = User.objects.create(username="outage-officer", role=Role.AGENCY, region_code="360100")
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store.update({SESSION_KEY: str(user.pk), HASH_SESSION_KEY: user.get_session_auth_hash(),
-                  BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend"})
+                  BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0]})
     store.create()
     print(store.session_key)
 """)

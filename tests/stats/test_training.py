@@ -17,8 +17,8 @@ from python_calamine import CalamineWorkbook
 from tests.training.builder import write_training_feeds
 from tests.web.person_builder import person_user
 from wengang.accounts.models import Department, Role
-from wengang.cases.models import ClaimItem
 from wengang.cases.loading_persons import load_person_screening
+from wengang.cases.models import ClaimItem
 from wengang.cli import main
 from wengang.core.clock import clock
 from wengang.screening import folder_source

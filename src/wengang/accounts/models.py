@@ -9,7 +9,8 @@ index, never the number.
 """
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from wengang.core import regions
@@ -45,6 +46,24 @@ class Department(models.TextChoices):
     ENVIRONMENT = "environment", _("生态环境")
 
 
+class UserQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """Also forgets the users updated where the shared cache keeps them for their sessions
+        (``backends.CachedUserBackend``): a role, region or deactivation changed in bulk takes
+        effect at once, as one saved does. ``bulk_update`` comes through here too."""
+        from .backends import forget_users
+
+        with transaction.atomic(using=self.db):
+            pks = list(self.select_for_update().values_list("pk", flat=True))
+            updated = super().update(**kwargs)
+            forget_users(pks)
+        return updated
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.AGENCY)
     region_code = models.CharField(
@@ -73,6 +92,8 @@ class User(AbstractUser):
         editable=False,
         help_text=_("个人用户本人身份证号码的盲索引（HMAC-SM3，不可还原）；其他角色为空。"),
     )
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("用户")

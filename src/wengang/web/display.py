@@ -4,15 +4,13 @@ the program's name. Read-only; states change only in ``cases.workflow``."""
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from uuid import uuid4
 
-from django.core.cache import cache as shared_cache
-from django.db import transaction
 from django.utils.timezone import localdate
 from django.utils.translation import gettext_lazy as _
 
 from wengang.cases.models import Action, Case, CaseEvent, CommitmentText, Route, Size, State
 from wengang.policy import load_policy
+from wengang.shared_cache import kept, renew
 
 
 @cache
@@ -123,37 +121,21 @@ def commitment_text_for(case: Case, today: date) -> CommitmentText | None:
     """The letter in force for the case's program (or for all programs) on ``today``.
 
     Read on both requests of every confirmation (the letter shown, then the letter signed),
-    so kept in the shared cache per program and day, each entry with the generation of the
-    letters it was read under: any change to a letter starts a new generation
-    (``forget_letters_in_force``), and every worker then reads the letter in force again at
-    once. One cache round trip for both.
+    so kept in the shared cache per program and day (``shared_cache``): a change to any letter
+    (``forget_letters_in_force``) has every process read the letter in force again at once.
     """
-    key = f"letter-in-force:{case.program}:{today.isoformat()}"
-    found = shared_cache.get_many([_LETTERS_GENERATION, key])
-    generation = found.get(_LETTERS_GENERATION)
-    if generation is None:  # never set, or evicted: entries of any earlier one never match
-        shared_cache.add(_LETTERS_GENERATION, uuid4().hex, timeout=None)
-        generation = shared_cache.get(_LETTERS_GENERATION)
-    elif key in found and found[key][0] == generation:
-        return found[key][1]
-    letter = (CommitmentText.objects.filter(valid_from__lte=today, program__in=["", case.program])
-              .order_by("-valid_from", "-id").first())
-    # Kept only once what was read is committed (at once outside a transaction): a letter saved
-    # in a transaction that is then rolled back (no signal) must never be served.
-    transaction.on_commit(
-        lambda: shared_cache.set(key, (generation, letter), timeout=_LETTER_CACHE_SECONDS))
-    return letter
+    def read() -> CommitmentText | None:
+        return (CommitmentText.objects
+                .filter(valid_from__lte=today, program__in=["", case.program])
+                .order_by("-valid_from", "-id").first())
+
+    return kept(f"letter-in-force:{case.program}:{today.isoformat()}", _LETTERS_GENERATION,
+                read, seconds=_LETTER_CACHE_SECONDS)
 
 
 def forget_letters_in_force(sender, **kwargs) -> None:
-    """Connected to every save and delete of a letter (``WebConfig.ready``).
-
-    A new generation now, so the rest of this transaction reads the new letter, and again once
-    it commits: another worker may have cached the old letter, still the one it could read,
-    under the first.
-    """
-    shared_cache.set(_LETTERS_GENERATION, uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: shared_cache.set(_LETTERS_GENERATION, uuid4().hex, timeout=None))
+    """Connected to every save and delete of a letter (``WebConfig.ready``)."""
+    renew(_LETTERS_GENERATION)
 
 
 ENTERPRISE_CAN_APPLY = frozenset({State.AWAITING_APPLICATION})

@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from wengang.accounts import login as accounts
+from wengang.accounts.backends import BACKEND
 from wengang.accounts.models import Role, User
 from wengang.core.errors import CoreError
 
 from .access import client_ip, public
 from .forms import CodeForm, PasswordForm, UsccForm
 
-_BACKEND = "django.contrib.auth.backends.ModelBackend"
 _PENDING = "wengang_pending_staff"
 _PENDING_SECONDS = 300  # between the password and the second factor
 _USCC = "wengang_login_uscc"
@@ -51,7 +51,7 @@ def enterprise_code(request: HttpRequest) -> HttpResponse:
         except CoreError as error:
             form.add_error(None, str(error))
         else:
-            login(request, user, backend=_BACKEND)
+            login(request, user, backend=BACKEND)
             for key in (_USCC, _PHONE):
                 request.session.pop(key, None)
             return redirect("web:portal-home")
@@ -88,7 +88,7 @@ def _pending_user(request: HttpRequest) -> User | None:
 
 def _finish_staff_login(request: HttpRequest, user: User) -> HttpResponse:
     del request.session[_PENDING]
-    login(request, user, backend=_BACKEND)
+    login(request, user, backend=BACKEND)
     return redirect("web:review-tasks" if user.role == Role.DEPARTMENT else "web:console-home")
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wengang.accounts import login as accounts
+from wengang.accounts.backends import BACKEND
 from wengang.accounts.models import User
 from wengang.cases import services
 from wengang.cases.errors import CaseError
@@ -39,7 +40,6 @@ from .forms import AccountChangeRequestForm, CodeForm
 from .inbox import mark_read, submitted_account_changes
 from .models import NoticeRead
 
-_BACKEND = "django.contrib.auth.backends.ModelBackend"
 _KEY = "wengang_login_person"  # the blind index of the ID number being logged in
 
 STAGES = (
@@ -89,7 +89,7 @@ def person_code(request: HttpRequest) -> HttpResponse:
         except CoreError as error:
             form.add_error(None, str(error))
         else:
-            login(request, user, backend=_BACKEND)  # a new session key: no fixation
+            login(request, user, backend=BACKEND)  # a new session key: no fixation
             request.session.pop(_KEY, None)
             return redirect("web:person-home")
     return render(request, "web/portal/person_code.html", {"form": form})
