@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 # Every page of a logged-in enterprise: the session read and (idle timeout) its renewal in a
 # savepoint, the user. Tests keep sessions in the database; production in Redis (no SQL).
-SESSION_AND_USER = 1 + 1 + 3  # session; user; SAVEPOINT, UPDATE session, RELEASE
+SESSION = 1 + 3  # session; SAVEPOINT, UPDATE session, RELEASE
+SESSION_AND_USER = SESSION + 1  # the user, until a committed read of it is kept (on commit)
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_the_letter_page_reads_the_letter_once_then_from_the_cache(
     with (django_assert_num_queries(SESSION_AND_USER + 2),  # the case with its unit; the letter
           django_capture_on_commit_callbacks(execute=True)):  # as the request's autocommit does
         first = client.get(url).content.decode()
-    with django_assert_num_queries(SESSION_AND_USER - 1 + 1):  # the user kept too; the case
+    with django_assert_num_queries(SESSION + 1):  # the user kept too; the case
         again = client.get(url).content.decode()
     assert f'value="{commitment_text.sha256}"' in again and commitment_text.title in again
     assert _main(again).split('name="csrfmiddlewaretoken"')[0] == (

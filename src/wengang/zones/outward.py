@@ -122,8 +122,8 @@ LOCK_WAIT = "200ms"
 """How long an export waits for the transactions writing a table it reads by id (below)."""
 
 
-def _settled_last(model: type[models.Model]) -> int | None:
-    """The highest id of ``model`` under which no row can still appear, or None for "not now".
+def _settled_last(model: type[models.Model]) -> int:
+    """The highest id of ``model`` under which no row can still appear (0: none, or not now).
 
     A row's id is drawn when it is inserted, but the row shows only once its transaction
     commits: on PostgreSQL a row can commit after one with a higher id that an export has
@@ -140,7 +140,7 @@ def _settled_last(model: type[models.Model]) -> int | None:
                     with transaction.atomic():
                         cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE MODE")
                 except OperationalError:  # lock_timeout: a writer is still at work
-                    return None
+                    return 0
         return model.objects.aggregate(last=Max("pk"))["last"] or 0
 
 
@@ -172,7 +172,7 @@ def collect(*, progress: Callable[[int, int], None] | None = None) -> dict[str, 
     """Write outward messages for everything changed since the last collection."""
     counts = {"commitment_texts": 0, "cases": 0, "notices": 0, "publicity": 0,
               "appeal_answers": 0, "account_changes": 0}
-    last = _settled_last(CommitmentText) or 0
+    last = _settled_last(CommitmentText)
     with transaction.atomic():
         cursor = _cursor("commitment_text")
         texts = list(CommitmentText.objects.filter(pk__gt=cursor.position, pk__lte=last)
@@ -186,7 +186,7 @@ def collect(*, progress: Callable[[int, int], None] | None = None) -> dict[str, 
             counts["commitment_texts"] = len(texts)
 
     cursor = _cursor("case_event")
-    last = _settled_last(CaseEvent) or 0
+    last = _settled_last(CaseEvent)
     case_ids = sorted(set(CaseEvent.objects.filter(pk__gt=cursor.position, pk__lte=last)
                           .values_list("case_id", flat=True)))
     for start in range(0, len(case_ids), CASES_PER_MESSAGE):
@@ -230,7 +230,7 @@ def collect(*, progress: Callable[[int, int], None] | None = None) -> dict[str, 
         counts["publicity"] += 1
 
     # A unit reads its inbox on the portal; a person's messages page lists every channel.
-    last = _settled_last(Notice) or 0
+    last = _settled_last(Notice)
     for name, wanted in (("notice", Notice.objects.filter(unit__isnull=False,
                                                           channel=NoticeChannel.INBOX)),
                          ("person_notice", Notice.objects.filter(person__isnull=False))):
