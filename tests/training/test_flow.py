@@ -3,6 +3,8 @@ and claim items, then notice, review, publicity, payment to the card account and
 return; 以工代训 as a unit case of person-months; a record never paid twice."""
 
 import csv
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -17,7 +19,7 @@ from django.test import Client
 from tests.payments.returns import csv_return, outcome_rows
 from wengang.accounts.models import Role, User
 from wengang.cases import loading_persons, workflow
-from wengang.cases.errors import RunRecordError
+from wengang.cases.errors import ResultError, RunRecordError
 from wengang.cases.loading import load_screening
 from wengang.cases.loading_persons import load_person_screening
 from wengang.cases.models import (
@@ -346,3 +348,36 @@ def test_loaders_refuse_each_other_s_results(tmp_path, people):
     assert "load-persons" in refused.value.en
     rows = list(csv.DictReader(result.open(encoding="utf-8")))
     assert rows and not Case.objects.exists()
+
+
+@pytest.mark.parametrize(("column", "value", "refusal"), [
+    ("amount", "100", "amount must be yuan with 2 decimals"),
+    ("subject", "diploma", "unknown subject"),
+    ("resident_id", "36010219900101", "resident ID missing or not 18 characters"),
+    ("region_code", "3601", "region code is not 6 digits"),
+])
+def test_a_person_result_that_breaks_the_contract_is_refused_whole_naming_the_record(
+        tmp_path, people, column, value, refusal):
+    folder = write_training_feeds(tmp_path / "feeds", CERTIFICATES)
+    result = screen(folder, tmp_path / "persons.csv", programs=[CERT], as_of=date(2024, 6, 1))
+    with result.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = reader.fieldnames, list(reader)
+    shown = dict(rows[1])
+    rows[1][column] = value
+    with result.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    # The run record vouches for the edited file: only the row checks can refuse it.
+    record_path = result.with_name("persons.run.json")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["output"]["sha256"] = hashlib.sha256(result.read_bytes()).hexdigest()
+    record_path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+
+    with pytest.raises(ResultError) as refused:
+        load_person_screening(result)
+
+    assert refusal in refused.value.en and f"{shown['program']} {shown['record']}" in refused.value.en
+    assert shown["resident_id"] not in refused.value.zh + refused.value.en
+    assert not Case.objects.exists() and not Person.objects.exists()

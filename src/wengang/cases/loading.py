@@ -335,6 +335,18 @@ def _register_sealing(con: duckdb.DuckDBPyConnection) -> None:
                         type="arrow", null_handling="special")
 
 
+def refuse_rows(con: duckdb.DuckDBPyConnection, result_path: Path,
+                checks: list[tuple[str, str, str]], *, programs: list[str], named_by: str) -> None:
+    """Raise ``ResultError`` for the first check (SQL condition, Chinese, English) some row of
+    ``result`` meets, naming up to three such rows by the columns ``named_by``."""
+    for condition, zh, en in checks:
+        bad = con.execute(f"SELECT {named_by} FROM result WHERE {condition} LIMIT 3",
+                          {"programs": programs} if "$programs" in condition else {}).fetchall()
+        if bad:
+            where = "; ".join(" ".join(str(value) for value in row) for row in bad)
+            raise ResultError(f"{result_path}：{zh}（如 {where}）", f"{result_path}: {en} (e.g. {where})")
+
+
 def _check_rows(con: duckdb.DuckDBPyConnection, result_path: Path, programs: list[str]) -> None:
     """Refuse a result that breaks the contract, naming the first offending rows."""
     checks = [
@@ -349,12 +361,7 @@ def _check_rows(con: duckdb.DuckDBPyConnection, result_path: Path, programs: lis
         ("layoff_rate IS NOT NULL AND TRY_CAST(layoff_rate AS DECIMAL(7, 4)) IS NULL", "裁员率不是数字", "layoff rate is not a number"),
         ("priority_text IS NOT NULL AND priority_text NOT IN ('true', 'false')", "priority 应为 true/false", "priority must be true/false"),
     ]
-    for condition, zh, en in checks:
-        bad = con.execute(f"SELECT uscc, program FROM result WHERE {condition} LIMIT 3",
-                          {"programs": programs} if "$programs" in condition else {}).fetchall()
-        if bad:
-            where = "; ".join(f"{u} {p}" for u, p in bad)
-            raise ResultError(f"{result_path}：{zh}（如 {where}）", f"{result_path}: {en} (e.g. {where})")
+    refuse_rows(con, result_path, checks, programs=programs, named_by="uscc, program")
     dup = con.execute("SELECT uscc, program FROM result GROUP BY ALL HAVING count(*) > 1 "
                       "LIMIT 3").fetchall()
     if dup:

@@ -172,12 +172,7 @@ def _check_rows(con: duckdb.DuckDBPyConnection, result_path: Path, programs: lis
         ("record IS NULL OR record = '' OR (subject <> 'certificate' AND NOT contains(record, '/'))", "记录编号格式不正确", "malformed record"),
         ("region_code IS NULL OR NOT regexp_full_match(region_code, '[0-9]{6}')", "行政区划不是6位数字", "region code is not 6 digits"),
     ]
-    for condition, zh, en in checks:
-        bad = con.execute(f"SELECT program, record FROM result WHERE {condition} LIMIT 3",
-                          {"programs": programs} if "$programs" in condition else {}).fetchall()
-        if bad:
-            where = "; ".join(f"{p} {r}" for p, r in bad)
-            raise ResultError(f"{result_path}：{zh}（如 {where}）", f"{result_path}: {en} (e.g. {where})")
+    loading.refuse_rows(con, result_path, checks, programs=programs, named_by="program, record")
 
 
 def _empty_view(con: duckdb.DuckDBPyConnection, feed: str, columns: str) -> None:
