@@ -1,4 +1,5 @@
-"""The national roll-up: two cities' signed files imported by a province add up to the sum."""
+"""The national roll-up: two cities' signed files imported by a province add up to the sum, for
+the refunds and the training subsidies alike."""
 
 import json
 
@@ -8,11 +9,11 @@ from django.test import Client
 from django.urls import reverse
 
 from wengang.accounts.models import Role, User
-from wengang.stats import kpis
+from wengang.stats import kpis, training_figures
 from wengang.stats.errors import RollupFileInvalid, RollupOverlaps, SignatureInvalid, StatsError
-from wengang.stats.models import ROW_MODELS, CaseCount, Rollup
+from wengang.stats.models import SUMMARY_MODELS, CaseCount, Rollup, TrainingCount
 from wengang.stats.refresh import refresh
-from wengang.stats.rollup import export, import_file
+from wengang.stats.rollup import export, import_file, sign
 
 from .conftest import JIANGXI, JINGDEZHEN, NANCHANG
 
@@ -32,15 +33,26 @@ def _everything(scope):
             kpis.receivables(scope), kpis.pipeline(scope))
 
 
+def _turned_provincial() -> None:
+    """This database becomes a provincial deployment: no summary row of its own."""
+    for model in SUMMARY_MODELS:
+        model.objects.all().delete()
+    Rollup.objects.all().delete()
+
+
+def _resigned(document: dict) -> bytes:
+    document.pop("signature", None)
+    document["signature"] = {"algorithm": "HMAC-SM3", "value": sign(document)}
+    return json.dumps(document).encode()
+
+
 @pytest.fixture
 def city_files(scenario):
     """Each city's file, then this database turned into a provincial deployment (no cases)."""
     refresh()
     files = {code: export(code) for code in (NANCHANG, JINGDEZHEN, JIANGXI)}
     before = {code: _everything(code) for code in (NANCHANG, JINGDEZHEN, JIANGXI)}
-    for model in ROW_MODELS:
-        model.objects.all().delete()
-    Rollup.objects.all().delete()
+    _turned_provincial()
     return files, before
 
 
@@ -65,6 +77,66 @@ def test_the_roll_up_of_two_cities_equals_their_sum(city_files):
         assert _everything(code) == before[code]
     assert {r.source for r in Rollup.objects.all()} == {NANCHANG, JINGDEZHEN}
     assert [row.key for row in kpis.breakdown(JIANGXI, "region")] == [NANCHANG, JINGDEZHEN]
+
+
+def _training_everything(scope):
+    return (training_figures.headline(scope),
+            *(training_figures.breakdown(scope, by) for by in training_figures.DIMENSIONS),
+            training_figures.receivables(scope))
+
+
+def test_the_training_subsidies_roll_up_too_and_apart_from_the_refunds(scenario, training):
+    refresh()
+    files = {code: export(code) for code in (NANCHANG, JINGDEZHEN)}
+    before = {code: (_everything(code), _training_everything(code))
+              for code in (NANCHANG, JINGDEZHEN, JIANGXI)}
+    _turned_provincial()
+    assert training_figures.headline(JIANGXI).paid == 0
+
+    for code in (NANCHANG, JINGDEZHEN):
+        import_file(files[code], name=f"{code}.json")
+
+    for code in (NANCHANG, JINGDEZHEN, JIANGXI):
+        assert (_everything(code), _training_everything(code)) == before[code]
+    province = training_figures.headline(JIANGXI)
+    assert (province.eligible, province.paid, province.paid_fen) == (7, 5, 765_200)
+    assert (province.persons, province.persons_paid, province.units) == (5, 3, 1)
+    assert set(TrainingCount.objects.values_list("source", flat=True)) == {NANCHANG, JINGDEZHEN}
+
+
+def test_a_file_of_the_first_format_brings_the_refunds_and_no_training_subsidies(
+        scenario, training):
+    refresh()
+    refunds_before = _everything(NANCHANG)
+    document = json.loads(export(NANCHANG))
+    assert document["format"] == "wengang-rollup/2" and "trainingcount" in document["tables"]
+    document["format"] = "wengang-rollup/1"  # as an earlier release wrote it: refunds only
+    document["tables"] = {name: table for name, table in document["tables"].items()
+                          if not name.startswith("training")}
+    _turned_provincial()
+
+    import_file(_resigned(document), name="old-release.json")
+
+    assert _everything(NANCHANG) == refunds_before
+    assert training_figures.headline(NANCHANG) == training_figures.TrainingHeadline()
+
+
+def test_a_file_missing_a_training_table_is_refused(scenario, training):
+    refresh()
+    document = json.loads(export(NANCHANG))
+    del document["tables"]["trainingpaymentday"]
+    _turned_provincial()
+    with pytest.raises(RollupFileInvalid) as refused:
+        import_file(_resigned(document), name="nanchang.json")
+    assert "数据表 trainingpaymentday 缺失" in refused.value.zh
+    assert not Rollup.objects.exists() and not TrainingCount.objects.exists()
+
+
+def test_a_region_counting_its_own_training_subsidies_imports_none_of_them_again(training):
+    refresh()  # training cases only: no refund row of its own
+    body = export(NANCHANG)
+    with pytest.raises(RollupOverlaps):
+        import_file(body, name="nanchang.json")
 
 
 def test_a_newer_file_of_a_city_replaces_its_rows(city_files):
@@ -107,15 +179,11 @@ def test_a_file_that_is_not_a_roll_up_is_refused(city_files, body, message):
 
 
 def test_rows_outside_the_files_region_are_refused_even_when_signed(city_files):
-    from wengang.stats.rollup import sign
-
     files, _before = city_files
     document = json.loads(files[JINGDEZHEN])
-    document.pop("signature")
     document["tables"]["casecount"]["rows"][0][0] = "360102"  # a Nanchang county
-    document["signature"] = {"algorithm": "HMAC-SM3", "value": sign(document)}
     with pytest.raises(RollupFileInvalid) as refused:
-        import_file(json.dumps(document).encode(), name="jdz.json")
+        import_file(_resigned(document), name="jdz.json")
     assert "不在 360200 内" in refused.value.zh
     assert not Rollup.objects.exists()
 
@@ -123,16 +191,12 @@ def test_rows_outside_the_files_region_are_refused_even_when_signed(city_files):
 @pytest.mark.parametrize(("column", "value"), [("cases", -1), ("cases", "5"), ("cases", True),
                                                ("program", 7), ("program", "x" * 33)])
 def test_cells_the_tables_cannot_hold_are_refused_even_when_signed(city_files, column, value):
-    from wengang.stats.rollup import sign
-
     files, _before = city_files
     document = json.loads(files[JINGDEZHEN])
-    document.pop("signature")
     table = document["tables"]["casecount"]
     table["rows"][0][table["columns"].index(column)] = value
-    document["signature"] = {"algorithm": "HMAC-SM3", "value": sign(document)}
     with pytest.raises(RollupFileInvalid) as refused:
-        import_file(json.dumps(document).encode(), name="jdz.json")
+        import_file(_resigned(document), name="jdz.json")
     assert f"{column} 值无效" in refused.value.zh
     assert not Rollup.objects.exists()
 
@@ -165,9 +229,7 @@ def test_an_older_file_does_not_replace_a_newer_one(scenario):
     with clock.frozen(date(2020, 5, 21)):
         refresh()
         newer = export(JINGDEZHEN)
-    for model in ROW_MODELS:
-        model.objects.all().delete()
-    Rollup.objects.all().delete()
+    _turned_provincial()
     import_file(newer, name="newer.json")
     with pytest.raises(RollupFileInvalid) as refused:
         import_file(older, name="older.json")
@@ -193,9 +255,7 @@ def test_the_roll_up_page_imports_files_and_shows_errors(city_files):
     assert response.status_code == 302
     page = client.get(reverse("stats:rollups")).content.decode()
     assert NANCHANG in page and JINGDEZHEN in page
-    Rollup.objects.all().delete()
-    for model in ROW_MODELS:
-        model.objects.all().delete()
+    _turned_provincial()
     good = SimpleUploadedFile("good.json", files[NANCHANG])
     bad = SimpleUploadedFile("bad.json", files[JINGDEZHEN].replace(b'"360200"', b'"360100"', 1))
     response = client.post(reverse("stats:rollups"), {"files": [good, bad]})

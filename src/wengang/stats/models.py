@@ -210,13 +210,12 @@ class ReceivableCount(_Receivables):
 
 ROW_MODELS = (CaseCount, StateCount, PaymentCount, PaymentDay, TimeToMoney, ReviewCount,
               NoticeCount, ReceivableCount)
-"""The refunds' tables: what the roll-up files carry (``stats.rollup``)."""
+"""The refunds' tables."""
 
 
 # The skills-training subsidies (培训补贴): another fund's money, counted in tables of their own
 # so that no refund figure ever adds them in. A case's region is its beneficiary's: the
-# person's, or the unit's for 以工代训. Only this deployment's rows for now (``source`` empty):
-# the roll-up files do not carry them yet.
+# person's, or the unit's for 以工代训.
 
 BENEFICIARIES = ("person", "unit")
 
@@ -311,4 +310,8 @@ class TrainingReceivableCount(_Receivables):
 
 TRAINING_MODELS = (TrainingCount, TrainingBeneficiaries, TrainingSubjectCount, TrainingPaymentDay,
                    TrainingReceivableCount)
+"""The training subsidies' tables."""
+
+SUMMARY_MODELS = (*ROW_MODELS, *TRAINING_MODELS)
+"""Every summary table: what a refresh fills and a roll-up file carries (``stats.rollup``)."""
 

@@ -41,8 +41,7 @@ from wengang.payments.models import Payment, Receivable, ReceivableEntry
 
 from .models import (
     LOCAL,
-    ROW_MODELS,
-    TRAINING_MODELS,
+    SUMMARY_MODELS,
     CaseCount,
     NoticeCount,
     PaymentCount,
@@ -364,7 +363,7 @@ def refresh(*, today: date | None = None,
             progress("写入汇总表 / writing the summary tables", len(STEPS) / (len(STEPS) + 1))
         rollup, _created = Rollup.objects.get_or_create(
             source=LOCAL, defaults={"as_of": today, "computed_at": clock.now()})
-        for model in (*ROW_MODELS, *TRAINING_MODELS):
+        for model in SUMMARY_MODELS:
             model.objects.filter(source=LOCAL).delete()
             model.objects.bulk_create(computed[model], batch_size=BATCH)
         rollup.as_of, rollup.computed_at = today, clock.now()

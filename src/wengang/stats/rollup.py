@@ -3,13 +3,14 @@
     body = export("360100")                     # bytes of a JSON file, signed
     rollup = import_file(body, name="nc.json")  # checked, then the city's rows replaced
 
-The file carries the summary-table rows of one region (no case, no unit, no person: only
-counts and sums), and an HMAC-SM3 signature over its canonical JSON with the key both sides
+The file carries the summary-table rows of one region, the refunds' and the training
+subsidies' (no case, no unit, no person: only counts and sums), and an HMAC-SM3 signature over its canonical JSON with the key both sides
 hold in ``WENGANG_STATS_KEY`` (64 hex digits; a development machine generates one into the data
 directory). An altered file, or one signed with another key, is refused whole: nothing is
 imported. A file whose region this deployment counts from its own cases, or that overlaps
 another city already imported, is refused too (it would count twice); a newer file of the same
-city replaces the older one, an older one is refused.
+city replaces the older one, an older one is refused. A file of the first format
+(``wengang-rollup/1``, refunds only) is still read: its city then shows no training subsidies.
 """
 
 import hmac as std_hmac
@@ -36,9 +37,11 @@ from wengang.core.keys import hex_key
 from wengang.core.regions import contains, get_region
 
 from .errors import RollupFileInvalid, RollupOverlaps, SignatureInvalid, StatsError, StatsKeyError
-from .models import LOCAL, ROW_MODELS, Rollup
+from .models import LOCAL, ROW_MODELS, SUMMARY_MODELS, CaseCount, Rollup
 
-FORMAT = "wengang-rollup/1"
+FORMAT = "wengang-rollup/2"
+TABLES = {"wengang-rollup/1": ROW_MODELS, FORMAT: SUMMARY_MODELS}
+"""The tables a file of each format carries: the first had the refunds' only."""
 KEY_ENV = "WENGANG_STATS_KEY"
 ALGORITHM = "HMAC-SM3"
 
@@ -75,7 +78,7 @@ def export(region_code: str) -> bytes:
                          "no statistics yet: run `wengang stats refresh` before exporting",
                          code="rollup_nothing")
     tables = {}
-    for model in ROW_MODELS:
+    for model in TABLES[FORMAT]:
         columns = _columns(model)
         rows = (model.objects.filter(region_q("region_code", region.code))
                 .order_by(*columns).values_list(*columns))
@@ -94,8 +97,9 @@ def _read(body: bytes, name: str) -> tuple[dict, dict]:
         document = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RollupFileInvalid(name, f"不是 UTF-8 JSON（{error}）", f"not UTF-8 JSON ({error})")
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise RollupFileInvalid(name, f"格式标识不是 {FORMAT}", f"its format is not {FORMAT}")
+    if not isinstance(document, dict) or document.get("format") not in TABLES:
+        known = " / ".join(TABLES)
+        raise RollupFileInvalid(name, f"格式标识不是 {known}", f"its format is not {known}")
     signature = document.pop("signature", None)
     if (not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM
             or not isinstance(signature.get("value"), str)):
@@ -120,7 +124,7 @@ def _rows(payload: dict, name: str, source: str) -> dict:
     if not isinstance(tables, dict):
         raise RollupFileInvalid(name, "缺少数据表", "it has no tables")
     built = {}
-    for model in ROW_MODELS:
+    for model in TABLES[payload["format"]]:
         label = model._meta.model_name
         table = tables.get(label)
         columns = _columns(model)
@@ -169,7 +173,7 @@ def import_file(body: bytes, *, name: str = "rollup.json") -> Rollup:
     rows = _rows(payload, name, source)
     with transaction.atomic():
         if any(model.objects.filter(source=LOCAL).filter(region_q("region_code", source)).exists()
-               for model in ROW_MODELS):
+               for model in SUMMARY_MODELS):
             raise RollupOverlaps(name, source)
         for other in Rollup.objects.select_for_update().exclude(source=LOCAL):
             if other.source != source and (contains(other.source, source)
@@ -179,11 +183,11 @@ def import_file(body: bytes, *, name: str = "rollup.json") -> Rollup:
                 raise RollupFileInvalid(
                     name, f"比已导入的版本旧（已有 {other.computed_at:%Y-%m-%d %H:%M} 计算的汇总）",
                     f"it is older than the one imported (computed {other.computed_at:%Y-%m-%d %H:%M})")
-        for model in ROW_MODELS:
+        for model in SUMMARY_MODELS:  # a first-format file's city: no training rows left
             model.objects.filter(source=source).delete()
-            model.objects.bulk_create(rows[model], batch_size=5000)
+            model.objects.bulk_create(rows.get(model, ()), batch_size=5000)
         rollup, _created = Rollup.objects.update_or_create(source=source, defaults={
             "region_code": source, "as_of": as_of, "computed_at": computed_at,
             "imported_at": clock.now(), "signature": signature["value"],
-            "cases": sum(row.cases for row in rows[ROW_MODELS[0]])})
+            "cases": sum(row.cases for row in rows[CaseCount])})
     return rollup
