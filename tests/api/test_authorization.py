@@ -182,6 +182,7 @@ RULES: dict[str, Rule] = {
     "claim_back_finding": Rule(frozenset(), Scope.OVERSIGHT_ACT, lambda w: {"finding_id": 1},
                                body=lambda w: {"due_on": "2020-06-30"}),
     "get_kpis": Rule(CONSOLE, Scope.STATS_READ),
+    "get_training_figures": Rule(CONSOLE, Scope.STATS_READ),
 }
 
 

@@ -17,6 +17,7 @@ from python_calamine import CalamineWorkbook
 from tests.training.builder import write_training_feeds
 from tests.web.person_builder import person_user
 from wengang.accounts.models import Department, Role
+from wengang.api.tokens import create_token
 from wengang.cases.loading_persons import load_person_screening
 from wengang.cases.models import ClaimItem
 from wengang.cli import main
@@ -237,6 +238,33 @@ def test_a_city_officer_narrows_to_a_county(counted):
     assert _chart_data(response.content.decode(), "training_region")["labels"] == ["青山湖区"]
     assert logged_in(counted.officer).get(reverse("stats:training"),
                                         {"region": JINGDEZHEN}).status_code == 404
+
+
+def test_the_api_gives_the_training_figures_of_a_region_and_the_kpis_leave_them_out(counted):
+    def get(user, path, **query):
+        secret = create_token(user, name="报表脚本", scopes=["stats:read"])[1]
+        return Client().get(path, query, headers={"Authorization": f"Bearer {secret}"})
+
+    answer = get(counted.officer, "/api/stats/training")
+    assert answer.status_code == 200, answer.content
+    figures = answer.json()
+    assert figures["region"] == NANCHANG and figures["region_name"] == "南昌市"
+    assert {k: figures["headline"][k] for k in ("eligible", "paid", "paid_fen", "persons",
+                                                 "persons_paid", "units", "units_paid")} == {
+        "eligible": 6, "paid": 4, "paid_fen": 615_200, "persons": 4, "persons_paid": 2,
+        "units": 1, "units_paid": 1}
+    assert figures["receivables"]["amount_fen"] == 107_600
+    assert figures["receivables"]["recovered_fen"] == 77_600
+    assert [(row["program"], row["eligible"], row["paid"], row["paid_fen"])
+            for row in figures["programs"]] == [(CERTIFICATE, 2, 1, 350_000),
+                                                (ONJOB, 1, 1, 150_000), (ONLINE, 3, 2, 115_200)]
+    # Another fund's money: the refunds' figures do not count it.
+    assert get(counted.officer, "/api/stats/kpis").json()["headline"]["paid_fen"] == (
+        kpis.headline(NANCHANG).paid_fen)
+    county = officer_user("donghu-api", Role.AGENCY, DONGHU)
+    assert get(county, "/api/stats/training").json()["headline"]["paid_fen"] == 465_200
+    assert get(county, "/api/stats/training", region=QINGSHANHU).status_code == 404
+    assert get(counted.officer, "/api/stats/training", region=JINGDEZHEN).status_code == 404
 
 
 @pytest.mark.parametrize("role", ["enterprise", "person", "department", "anonymous"])
