@@ -33,12 +33,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Substr, TruncDate
 
+from wengang import zones
 from wengang.cases.models import TRAINING, Case, ClaimItem, ReviewTask
 from wengang.core.clock import clock
 from wengang.outreach.models import Notice
 from wengang.outreach.models import Status as NoticeStatus
 from wengang.payments.models import Payment, Receivable, ReceivableEntry
 
+from .errors import StatsError
 from .models import (
     LOCAL,
     SUMMARY_MODELS,
@@ -340,6 +342,11 @@ def refresh(*, today: date | None = None,
     return reconciled half-way through cannot make the paid count disagree with the states.
     ``progress(label, done)`` is told each step (``done`` from 0 to 1) for a progress bar.
     """
+    if zones.internet():
+        raise StatsError("外网实例不计算统计：公开统计由内网计算，随交换同步（wengang zones import）",
+                         "the internet instance counts no statistics: the intranet computes the "
+                         "public figures and the exchange brings them (wengang zones import)",
+                         code="stats_internet")
     today = today or clock.today()
     started = time.perf_counter()
     counters = {CaseCount: case_counts, StateCount: state_counts, PaymentCount: payment_counts,

@@ -69,6 +69,13 @@ def _cell(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
+def table_of(queryset) -> dict:
+    """A summary table's rows as a roll-up file (and the two zones' exchange) carries them."""
+    columns = _columns(queryset.model)
+    rows = queryset.order_by(*columns).values_list(*columns)
+    return {"columns": columns, "rows": [[_cell(v) for v in row] for row in rows]}
+
+
 def export(region_code: str) -> bytes:
     """The signed roll-up file of every summary row inside ``region_code``."""
     region = get_region(region_code)
@@ -77,13 +84,8 @@ def export(region_code: str) -> bytes:
         raise StatsError("尚未生成统计，请先运行 wengang stats refresh 再导出",
                          "no statistics yet: run `wengang stats refresh` before exporting",
                          code="rollup_nothing")
-    tables = {}
-    for model in TABLES[FORMAT]:
-        columns = _columns(model)
-        rows = (model.objects.filter(region_q("region_code", region.code))
-                .order_by(*columns).values_list(*columns))
-        tables[model._meta.model_name] = {"columns": columns,
-                                          "rows": [[_cell(v) for v in row] for row in rows]}
+    tables = {model._meta.model_name: table_of(
+        model.objects.filter(region_q("region_code", region.code))) for model in TABLES[FORMAT]}
     payload = {"format": FORMAT, "region_code": region.code, "region_name": region.name,
                "as_of": local.as_of.isoformat(), "computed_at": local.computed_at.isoformat(),
                "exported_at": clock.now().isoformat(), "code_version": wengang.__version__,
@@ -118,45 +120,49 @@ def _fits(field, value) -> bool:
     return -(2 ** 63) <= value < 2 ** 63
 
 
+def rows_of(model, table, *, name: str, source: str, within: str | None) -> list:
+    """``table`` (as ``table_of`` wrote it) as unsaved rows of ``model`` from ``source``, each
+    cell checked to fit its field and, given ``within``, each region to lie inside it."""
+    label = model._meta.model_name
+    columns = _columns(model)
+    if not isinstance(table, dict) or table.get("columns") != columns:
+        raise RollupFileInvalid(name, f"数据表 {label} 缺失或列不符", f"table {label} is "
+                                f"missing or its columns differ from {columns}")
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    dates = {column for column, f in fields.items() if isinstance(f, DateField)}
+    instances = []
+    for number, row in enumerate(table.get("rows") or [], start=1):
+        where = f"{label} 第 {number} 行 / {label} row {number}"
+        if not isinstance(row, list) or len(row) != len(columns):
+            raise RollupFileInvalid(name, f"{where} 列数不符", f"{where}: wrong number of cells")
+        values = dict(zip(columns, row))
+        try:
+            for column in dates:
+                values[column] = date.fromisoformat(values[column])
+            inside = within is None or contains(within, values["region_code"])
+        except (TypeError, ValueError, RegionError):
+            raise RollupFileInvalid(name, f"{where} 的日期或区划无效", f"{where}: bad date or "
+                                    f"region code") from None
+        if not inside:
+            raise RollupFileInvalid(name, f"{where} 的区划 {values['region_code']} 不在 {within} 内",
+                                    f"{where}: region {values['region_code']} lies outside {within}")
+        bad = [c for c, v in values.items() if c not in dates and not _fits(fields[c], v)]
+        if bad:
+            raise RollupFileInvalid(name, f"{where} 的 {bad[0]} 值无效（类型或范围不符）",
+                                    f"{where}: {bad[0]} holds a value of the wrong type or "
+                                    f"range")
+        instances.append(model(source=source, **values))
+    return instances
+
+
 def _rows(payload: dict, name: str, source: str) -> dict:
     """The file's rows as unsaved model instances, each checked to lie inside ``source``."""
     tables = payload.get("tables")
     if not isinstance(tables, dict):
         raise RollupFileInvalid(name, "缺少数据表", "it has no tables")
-    built = {}
-    for model in TABLES[payload["format"]]:
-        label = model._meta.model_name
-        table = tables.get(label)
-        columns = _columns(model)
-        if not isinstance(table, dict) or table.get("columns") != columns:
-            raise RollupFileInvalid(name, f"数据表 {label} 缺失或列不符", f"table {label} is "
-                                    f"missing or its columns differ from {columns}")
-        fields = {f.name: f for f in model._meta.concrete_fields}
-        dates = {name for name, f in fields.items() if isinstance(f, DateField)}
-        instances = []
-        for number, row in enumerate(table.get("rows") or [], start=1):
-            where = f"{label} 第 {number} 行 / {label} row {number}"
-            if not isinstance(row, list) or len(row) != len(columns):
-                raise RollupFileInvalid(name, f"{where} 列数不符", f"{where}: wrong number of cells")
-            values = dict(zip(columns, row))
-            try:
-                for column in dates:
-                    values[column] = date.fromisoformat(values[column])
-                inside = contains(source, values["region_code"])
-            except (TypeError, ValueError, RegionError):
-                raise RollupFileInvalid(name, f"{where} 的日期或区划无效", f"{where}: bad date or "
-                                        f"region code") from None
-            if not inside:
-                raise RollupFileInvalid(name, f"{where} 的区划 {values['region_code']} 不在 {source} 内",
-                                        f"{where}: region {values['region_code']} lies outside {source}")
-            bad = [c for c, v in values.items() if c not in dates and not _fits(fields[c], v)]
-            if bad:
-                raise RollupFileInvalid(name, f"{where} 的 {bad[0]} 值无效（类型或范围不符）",
-                                        f"{where}: {bad[0]} holds a value of the wrong type or "
-                                        f"range")
-            instances.append(model(source=source, **values))
-        built[model] = instances
-    return built
+    return {model: rows_of(model, tables.get(model._meta.model_name), name=name, source=source,
+                           within=source)
+            for model in TABLES[payload["format"]]}
 
 
 def import_file(body: bytes, *, name: str = "rollup.json") -> Rollup:

@@ -6,7 +6,8 @@ explanation, dates, the masked account, the unit's public details — or the per
 index, masked name and ID, phone and masked account, and the claim items — the events of its
 timeline), notices, publicity lists opened or closed (units' and persons' rows, as the public
 list shows them), answers to appeals filed on the internet, and account changes (the masked
-account, the status, its dates and the officer's note). A case is sent whole each time one of
+account, the status, its dates and the officer's note), and the public figures page's summary
+tables after each statistics refresh (counts and sums by county only). A case is sent whole each time one of
 its events is new, an account change each time its status is, so an update that arrives twice,
 or after a lost one, leaves the right copy.
 
@@ -48,6 +49,8 @@ from wengang.core.clock import clock
 from wengang.outreach.models import Channel as NoticeChannel
 from wengang.outreach.models import Notice
 from wengang.payments.models import AccountChange
+from wengang.stats.models import LOCAL, CaseCount, PaymentCount, Rollup
+from wengang.stats.rollup import rows_of, table_of
 from wengang.web.models import Appeal
 
 from .envelope import OUTWARD, Message, ZoneError
@@ -88,6 +91,9 @@ ACCOUNT_CHANGE_FIELDS = ("bank_name", "account_kind", "account_masked", "status"
                          "channel", "verifiable_from", "decided_at", "decision_note")
 """What the portal's account pages show of a request: not the number (in clear, sealed or its
 digest), the holder's name, or who asked or decided."""
+PUBLIC_FIGURES = (CaseCount, PaymentCount)
+"""The summary tables the public figures page reads (``stats.views.public_figures``): eligible
+and paid, counted by county, program, size and industry — no unit, no person."""
 
 
 def _json(value):
@@ -171,7 +177,7 @@ def _notice(notice: Notice) -> dict:
 def collect(*, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Write outward messages for everything changed since the last collection."""
     counts = {"commitment_texts": 0, "cases": 0, "notices": 0, "publicity": 0,
-              "appeal_answers": 0, "account_changes": 0}
+              "appeal_answers": 0, "account_changes": 0, "public_figures": 0}
     last = _settled_last(CommitmentText)
     with transaction.atomic():
         cursor = _cursor("commitment_text")
@@ -259,7 +265,28 @@ def collect(*, progress: Callable[[int, int], None] | None = None) -> dict[str, 
         counts["appeal_answers"] = len(answered)
 
     counts["account_changes"] = _collect_account_changes()
+    counts["public_figures"] = _collect_public_figures()
     return counts
+
+
+def _collect_public_figures() -> int:
+    """The public figures of the last statistics refresh, once per refresh (0 or 1 message)."""
+    with transaction.atomic():
+        # Locked: a refresh under way commits its rows with this row, so it waits until they
+        # are read here, and the message holds one refresh's figures, never half of two.
+        local = Rollup.objects.select_for_update().filter(source=LOCAL).first()
+        cursor = _cursor("public_figures")
+        stamp = int(local.computed_at.timestamp() * 1_000_000) if local else 0
+        if stamp <= cursor.position:
+            return 0
+        _emit("public_figures", {
+            "as_of": local.as_of.isoformat(), "computed_at": local.computed_at.isoformat(),
+            "cases": local.cases,
+            "tables": {model._meta.model_name: table_of(model.objects.filter(source=LOCAL))
+                       for model in PUBLIC_FIGURES}})
+        cursor.position = stamp
+        cursor.save(update_fields=["position"])
+    return 1
 
 
 def _collect_account_changes() -> int:
@@ -563,9 +590,28 @@ def mirror_account_changes(message: Message, keys: dict[str, bytes]) -> str:
     return f"{len(rows)} 项账户变更"
 
 
+def mirror_public_figures(message: Message, keys: dict[str, bytes]) -> str:
+    """The intranet's public figures as this instance's own (it counts nothing itself)."""
+    data = message.payload
+    computed_at = datetime.fromisoformat(data["computed_at"])
+    held = Rollup.objects.select_for_update().filter(source=LOCAL).first()
+    if held is not None and held.computed_at >= computed_at:
+        return "统计不比已有的新，未更改 / figures not newer than those held: unchanged"
+    name = f"outward #{message.sequence}"
+    rows = {model: rows_of(model, data["tables"].get(model._meta.model_name), name=name,
+                           source=LOCAL, within=None) for model in PUBLIC_FIGURES}
+    for model, instances in rows.items():
+        model.objects.filter(source=LOCAL).delete()
+        model.objects.bulk_create(instances, batch_size=5000)
+    Rollup.objects.update_or_create(source=LOCAL, defaults={
+        "as_of": date.fromisoformat(data["as_of"]), "computed_at": computed_at,
+        "cases": data["cases"], "imported_at": clock.now()})
+    return f"公开统计 {sum(map(len, rows.values()))} 行 / public figures: {sum(map(len, rows.values()))} rows"
+
+
 APPLIERS: dict[str, Callable[[Message, dict[str, bytes]], str]] = {
     "commitment_texts": mirror_commitment_texts, "cases": mirror_cases,
     "publicity": mirror_publicity, "notices": mirror_notices,
     "submission_result": apply_submission_result, "appeal_answer": apply_appeal_answer,
-    "account_changes": mirror_account_changes,
+    "account_changes": mirror_account_changes, "public_figures": mirror_public_figures,
 }
