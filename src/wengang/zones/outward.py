@@ -7,9 +7,9 @@ index, masked name and ID, phone and masked account, and the claim items — the
 timeline), notices, publicity lists opened or closed (units' and persons' rows, as the public
 list shows them), answers to appeals filed on the internet, and account changes (the masked
 account, the status, its dates and the officer's note), and the public figures page's summary
-tables after each statistics refresh (counts and sums by county only). A case is sent whole each time one of
-its events is new, an account change each time its status is, so an update that arrives twice,
-or after a lost one, leaves the right copy.
+tables after each statistics refresh (counts and sums by county only). A case is sent whole
+each time one of its events is new, an account change each time its status is, so an update
+that arrives twice, or after a lost one, leaves the right copy.
 
 The appliers (internet) write that copy into the same tables the portal reads, under the
 intranet's ids, so a case has one number in both zones. This is replication, not a decision:
@@ -606,7 +606,8 @@ def mirror_public_figures(message: Message, keys: dict[str, bytes]) -> str:
     Rollup.objects.update_or_create(source=LOCAL, defaults={
         "as_of": date.fromisoformat(data["as_of"]), "computed_at": computed_at,
         "cases": data["cases"], "imported_at": clock.now()})
-    return f"公开统计 {sum(map(len, rows.values()))} 行 / public figures: {sum(map(len, rows.values()))} rows"
+    count = sum(map(len, rows.values()))
+    return f"公开统计 {count} 行 / public figures: {count} rows"
 
 
 APPLIERS: dict[str, Callable[[Message, dict[str, bytes]], str]] = {
