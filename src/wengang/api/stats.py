@@ -63,14 +63,22 @@ class StateRow(Schema):
     eligible_fen: int | None
 
 
-class KpisOut(Schema):
+class CountedOut(Schema):
     region: str | None = Field(description="the region counted; null: everything (an admin)")
     region_name: str
     version: str = Field(description="fingerprint of the summary tables: changes on refresh")
+
+
+class KpisOut(CountedOut):
     headline: HeadlineOut
     time_to_money: TimeToMoneyOut
     receivables: ReceivablesOut
     pipeline: list[StateRow]
+
+
+def _counted(scope: str | None, version: str) -> dict:
+    return {"region": scope, "region_name": str(kpis.region_name(scope)) if scope else "全国",
+            "version": version}
 
 
 def _receivables(owed: kpis.ReceivableFigures) -> dict:
@@ -89,8 +97,7 @@ def get_kpis(request: HttpRequest, filters: Query[KpiFilters]):
 
     head, ttm, owed = figure("headline"), figure("time_to_money"), figure("receivables")
     return {
-        "region": scope, "region_name": str(kpis.region_name(scope)) if scope else "全国",
-        "version": version,
+        **_counted(scope, version),
         "headline": {"eligible": head.eligible, "eligible_fen": head.eligible_fen,
                      "reached": head.reached, "paid": head.paid, "paid_fen": head.paid_fen,
                      "net_fen": head.net_fen, "insured": head.insured,
@@ -128,10 +135,7 @@ class TrainingProgramRow(Schema):
     paid_fen: int
 
 
-class TrainingOut(Schema):
-    region: str | None = Field(description="the region counted; null: everything (an admin)")
-    region_name: str
-    version: str = Field(description="fingerprint of the summary tables: changes on refresh")
+class TrainingOut(CountedOut):
     headline: TrainingHeadlineOut
     receivables: ReceivablesOut
     programs: list[TrainingProgramRow]
@@ -153,8 +157,7 @@ def get_training_figures(request: HttpRequest, filters: Query[KpiFilters]):
     programs = kpis.cached(version, "training_programs", scope,
                            lambda: training_figures.breakdown(scope, "program"))
     return {
-        "region": scope, "region_name": str(kpis.region_name(scope)) if scope else "全国",
-        "version": version,
+        **_counted(scope, version),
         "headline": {name: getattr(head, name) for name in TrainingHeadlineOut.model_fields},
         "receivables": _receivables(owed),
         "programs": [{"program": row.key, "label": row.label, "eligible": row.eligible,
