@@ -222,3 +222,23 @@ def test_the_one_tap_confirmation_costs_fourteen_statements_after_the_session(
     events = statements.captured_queries[-4]["sql"]  # then the session, as on every page
     assert "cases_caseevent" in events and "accounts_user" not in events
     assert Case.objects.get(pk=case.pk).state == "applied"
+
+
+@pytest.mark.parametrize("insured", [25, 0, 1234567])
+def test_the_letter_pages_inputs_are_the_ones_the_form_widgets_render(
+        client, world, commitment_text, insured):
+    """The letter page writes its form's inputs out (no widget templates): byte for byte what
+    Django's widgets render for the same form, so a change to the form shows here."""
+    from django.template.loader import render_to_string
+
+    from wengang.web.forms import ConfirmForm
+
+    case = world.own_case
+    Case.objects.filter(pk=case.pk).update(insured=insured)
+    page = client.get(reverse("web:portal-confirm", kwargs={"pk": case.pk})).content.decode()
+    form = ConfirmForm(initial={"amount_fen": case.amount_fen, "version": case.version,
+                                "insured": insured, "letter": commitment_text.sha256})
+    for name in ("insured", "signatory_name"):
+        assert render_to_string("web/field.html", {"field": form[name]}) in page
+    assert f'<label class="check">{form["agree"]} {form["agree"].label}</label>' in page
+    assert f'value="{insured}"' in page

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F
 
@@ -52,6 +52,7 @@ from wengang.core.workdays import WorkCalendar
 
 from . import unit_screening  # a module: it imports loading, which imports this one
 from .calendar import deadline_after, work_calendar
+from .compiled import CompiledQuery
 from .errors import (
     AccountFrozen,
     AccountInvalid,
@@ -225,10 +226,20 @@ def _conflict_on_lock_error(case_id: int) -> Iterator[None]:
         raise
 
 
+# The case locked, and read back after its change: every single-case transition runs both, so
+# their SQL is compiled once per process (``compiled``), not on each call.
+_PK_PLACEHOLDER = -(2**62) + 11
+_case_locked = CompiledQuery(lambda pk: Case.objects.select_for_update().filter(pk=pk),
+                             _PK_PLACEHOLDER)
+_case_stored = CompiledQuery(lambda pk: Case._base_manager.filter(pk=pk), _PK_PLACEHOLDER)
+
+
 def _lock(case: Case) -> Case:
     """Re-read ``case`` under a row lock; refuse if it changed since the caller read it."""
     with _conflict_on_lock_error(case.pk):
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = _case_locked.first(case.pk)
+    if locked is None:
+        raise Case.DoesNotExist("Case matching query does not exist.")
     if locked.version != case.version:
         raise ConcurrentChange(case.pk, str(locked.get_state_display()))
     if Case.unit.is_cached(case):
@@ -267,9 +278,30 @@ def _commit(case: Case, action: Action, *, to: State, actor: User | None, reason
         state_before=case.state, state_after=to, reason=reason, channel=channel,
         request_id=request_id, data=data, amount_before_fen=amount_before_fen,
         amount_after_fen=amount_after_fen)
-    case.refresh_from_db()
+    _reload(case)
     case._loaded_state = case.state
     return case
+
+
+def _reload(case: Case) -> None:
+    """``case.refresh_from_db()`` — every field as stored, cached relations dropped — through
+    the compiled read (``_case_stored``)."""
+    if case.get_deferred_fields():
+        case.refresh_from_db()
+        return
+    stored = _case_stored.first(case.pk, using=case._state.db or DEFAULT_DB_ALIAS)
+    if stored is None:
+        raise Case.DoesNotExist("Case matching query does not exist.")
+    case._prefetched_objects_cache = {}
+    for field in Case._meta.fields:
+        if field.concrete:
+            setattr(case, field.attname, getattr(stored, field.attname))
+        if field.is_relation and field.is_cached(case):
+            field.delete_cached_value(case)
+    for relation in (*Case._meta.related_objects, *Case._meta.private_fields):
+        if relation.is_relation and relation.is_cached(case):
+            relation.delete_cached_value(case)
+    case._state.db = stored._state.db
 
 
 def _move_many(case_ids: Iterable[int], *, action: Action, to: State, actor: User | None,
