@@ -12,7 +12,10 @@ real values there and turns the rows into model instances as the ORM's ``ModelIt
 with the same parameters; a value of another type than its placeholder takes the ORM's own path.
 
 Only plain model querysets: no annotations, ``prefetch_related`` or ``extra`` (refused when
-compiled, i.e. by the tests).
+compiled, i.e. by the tests). It leans on Django's internals (the compiler's ``select`` and
+``klass_info``, ``get_related_populators``, the fetch mode): tests/web/test_compiled_queries.py
+compares statements, rows and instances with the ORM's, so a Django release that changes them
+fails there first (pyproject pins Django below 6.2).
 """
 
 from collections.abc import Callable
