@@ -4,9 +4,9 @@
     rollup = import_file(body, name="nc.json")  # checked, then the city's rows replaced
 
 The file carries the summary-table rows of one region, the refunds' and the training
-subsidies' (no case, no unit, no person: only counts and sums), and an HMAC-SM3 signature over its canonical JSON with the key both sides
-hold in ``WENGANG_STATS_KEY`` (64 hex digits; a development machine generates one into the data
-directory). An altered file, or one signed with another key, is refused whole: nothing is
+subsidies' (no case, no unit, no person: only counts and sums), and an HMAC-SM3 signature over
+its canonical JSON with the key both sides hold in ``WENGANG_STATS_KEY`` (64 hex digits; a
+development machine generates one into the data directory). An altered file, or one signed with another key, is refused whole: nothing is
 imported. A file whose region this deployment counts from its own cases, or that overlaps
 another city already imported, is refused too (it would count twice); a newer file of the same
 city replaces the older one, an older one is refused. A file of the first format
