@@ -3,6 +3,8 @@ statement the ORM runs, the same rows as the same model instances, an enterprise
 ever its own, the row lock only inside a transaction, a case read back as ``refresh_from_db``
 reads it."""
 
+import threading
+
 import pytest
 from django.db import NotSupportedError, connection
 from django.db.models import Count
@@ -110,7 +112,7 @@ def test_the_row_lock_outside_a_transaction_is_refused_as_the_orm_refuses_it(com
         with atomic():
             workflow._case_locked.first(1)
     else:
-        workflow._case_locked._statements.clear()
+        workflow._case_locked.statements().clear()
 
     def outcome(read) -> str:
         try:
@@ -122,6 +124,30 @@ def test_the_row_lock_outside_a_transaction_is_refused_as_the_orm_refuses_it(com
     expected = "refused" if connection.features.has_select_for_update else "read"
     assert outcome(lambda: list(Case.objects.select_for_update().filter(pk=1))) == expected
     assert outcome(lambda: workflow._case_locked.first(1)) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_thread_runs_a_statement_compiled_on_its_own_connection():
+    from django.db import connections
+
+    def compiled_on() -> object:
+        """The connection the statement run in this thread was compiled with."""
+        with atomic():
+            workflow._case_locked.first(1)
+        return workflow._case_locked.statements()["default"].compiler.connection
+
+    def in_another_thread() -> None:
+        try:
+            result["connection"] = compiled_on()
+        finally:
+            connections.close_all()  # that thread's own
+
+    result = {}
+    mine = compiled_on()
+    other = threading.Thread(target=in_another_thread)
+    other.start()
+    other.join(30)
+    assert mine is connections["default"] and result["connection"] is not mine
 
 
 def test_a_case_read_back_is_what_refresh_from_db_gives(world):

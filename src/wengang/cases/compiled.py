@@ -1,4 +1,4 @@
-"""Hot reads compiled to SQL once per process, then run with each request's values.
+"""Hot reads compiled to SQL once per thread (a sync worker: once per process), then run with each request's values.
 
 Django builds and compiles a queryset's SQL anew every time it runs it. For the reads every
 confirmation makes — the case with its unit (80 columns: ``web.access.get_case_for``), the case
@@ -18,6 +18,7 @@ compares statements, rows and instances with the ORM's, so a Django release that
 fails there first (pyproject pins Django below 6.2).
 """
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,7 +43,9 @@ class _Statement:
 
 
 class CompiledQuery[M: Model]:
-    """``build(*values)``'s rows, its SQL compiled once per database connection alias.
+    """``build(*values)``'s rows, its SQL compiled once per thread and database alias (each
+    thread has its own connections: a statement keeps the compiler, and so the connection, it
+    was compiled with).
 
     ``placeholders`` stand for the values when compiling: each must reach the statement's
     parameters unchanged and exactly once (distinct, unlikely values: a negative id, a string
@@ -52,7 +55,7 @@ class CompiledQuery[M: Model]:
     def __init__(self, build: Callable[..., QuerySet[M]], *placeholders: object):
         self.build = build
         self.placeholders = placeholders
-        self._statements: dict[tuple[str, str], _Statement] = {}
+        self._local = threading.local()
 
     def __call__(self, *values: object, using: str = DEFAULT_DB_ALIAS) -> list[M]:
         if len(values) != len(self.placeholders) or any(
@@ -60,9 +63,10 @@ class CompiledQuery[M: Model]:
                 for value, placeholder in zip(values, self.placeholders, strict=True)):
             return list(self.build(*values).using(using))  # the ORM prepares other types
         connection = connections[using]
-        statement = self._statements.get((using, connection.vendor))
+        statements = self.statements()
+        statement = statements.get(using)
         if statement is None:
-            statement = self._statements[using, connection.vendor] = self._compile(using)
+            statement = statements[using] = self._compile(using)
         if statement.locks and connection.get_autocommit():  # as the ORM refuses it
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction.")
@@ -81,6 +85,12 @@ class CompiledQuery[M: Model]:
                 populator.populate(row, instance)
             instances.append(instance)
         return instances
+
+    def statements(self) -> dict[str, _Statement]:
+        """This thread's compiled statements, by database alias."""
+        if not hasattr(self._local, "statements"):
+            self._local.statements = {}
+        return self._local.statements
 
     def first(self, *values: object, using: str = DEFAULT_DB_ALIAS) -> M | None:
         rows = self(*values, using=using)

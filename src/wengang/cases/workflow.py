@@ -227,7 +227,7 @@ def _conflict_on_lock_error(case_id: int) -> Iterator[None]:
 
 
 # The case locked, and read back after its change: every single-case transition runs both, so
-# their SQL is compiled once per process (``compiled``), not on each call.
+# their SQL is compiled once per worker thread (``compiled``), not on each call.
 _PK_PLACEHOLDER = -(2**62) + 11
 _case_locked = CompiledQuery(lambda pk: Case.objects.select_for_update().filter(pk=pk),
                              _PK_PLACEHOLDER)

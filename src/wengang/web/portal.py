@@ -90,8 +90,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # Only what the card shows of each event (not who: that is for staff, on the console); the
 # card of every confirmation reads them, so compiled once (``cases.compiled``).
 _card_events = CompiledQuery(
-    lambda case_id: CaseEvent.objects.filter(case_id=case_id).order_by("at", "id")
-    .only("at", "action", "reason"), -(2**62) + 13)
+    lambda case_id: CaseEvent.objects.for_case(Case(pk=case_id)).only("at", "action", "reason"),
+    -(2**62) + 13)
 
 
 def _case_page(case: Case) -> dict:
