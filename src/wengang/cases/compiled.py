@@ -1,4 +1,4 @@
-"""Hot reads compiled to SQL once per thread (a sync worker: once per process), then run with each request's values.
+"""Hot reads compiled to SQL once per worker thread, then run with each request's values.
 
 Django builds and compiles a queryset's SQL anew every time it runs it. For the reads every
 confirmation makes — the case with its unit (80 columns: ``web.access.get_case_for``), the case
