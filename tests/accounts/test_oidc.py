@@ -15,6 +15,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from wengang.accounts.backends import BACKEND
 from wengang.accounts.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -90,8 +91,7 @@ def sso(provider):
             OIDC_OP_JWKS_ENDPOINT=None, OIDC_RP_SCOPES="openid profile", OIDC_CREATE_USER=False,
             OIDC_USE_PKCE=True, OIDC_AUTHENTICATION_CALLBACK_URL="web:staff-sso-callback",
             LOGIN_REDIRECT_URL_FAILURE="/console/login/?sso=failed",
-            AUTHENTICATION_BACKENDS=["wengang.accounts.backends.CachedUserBackend",
-                                     "wengang.accounts.oidc.StaffOIDCBackend"]):
+            AUTHENTICATION_BACKENDS=[BACKEND, "wengang.accounts.oidc.StaffOIDCBackend"]):
         yield provider
 
 
